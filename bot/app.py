@@ -1,0 +1,210 @@
+"""The one place the Telegram application is assembled and run (`newsdesk serve`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlparse
+
+from bot import handlers
+from bot.botlog import BotLog
+from bot.handlers import Desk
+from bot.progressbar import ProgressBar
+from bot.ratelimit import RateLimiter
+from bot.sessions import Sessions
+from bot.settings import Settings, SettingsError
+from bot.telegram import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BotCommand,
+    BotCommandScopeChat,
+    CallbackQueryHandler,
+    CommandHandler,
+    InlineQueryHandler,
+    MessageHandler,
+    TelegramError,
+    Update,
+    filters,
+)
+from embeddings import Engine, SentenceTransformerEncoder
+
+logger = logging.getLogger(__name__)
+
+PUBLIC_COMMANDS = [
+    BotCommand("ask", "Ask the archive a question"),
+    BotCommand("help", "What the archive holds and how to ask"),
+    BotCommand("sources", "What is indexed, by source"),
+]
+ADMIN_COMMANDS = [
+    *PUBLIC_COMMANDS,
+    BotCommand("reindex", "Rebuild the index from the data folder"),
+    BotCommand("stats", "Questions, feedback, latency and index size"),
+]
+
+App = Application[Any, Any, Any, Any, Any, Any]
+
+
+def token_of(settings: Settings) -> str:
+    if settings.telegram_token is None or not settings.telegram_token.get_secret_value():
+        raise SettingsError(
+            "NEWSDESK_TELEGRAM_TOKEN is not set: create a bot with @BotFather and put its "
+            "token in the environment or in .env"
+        )
+    return settings.telegram_token.get_secret_value()
+
+
+def build_application(settings: Settings, engine: Engine, log: BotLog) -> App:
+    """The bot with every handler, the error handler and outgoing flood control."""
+    builder = (
+        ApplicationBuilder()
+        .token(token_of(settings))
+        # Queues outgoing requests under Telegram's limits and waits out a 429's retry_after.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        # Many people ask at once; each update is handled as its own task.
+        .concurrent_updates(True)
+        .post_init(_register_commands)
+    )
+    if settings.telegram_api_url:
+        api = settings.telegram_api_url.rstrip("/")
+        builder = builder.base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
+    app = builder.build()
+    app.bot_data["desk"] = Desk(
+        engine=engine,
+        log=log,
+        data_dir=settings.data_dir,
+        admin_ids=settings.admin_ids,
+        per_page=settings.results_per_page,
+        upload_max_bytes=settings.upload_max_bytes,
+        progress_edit_seconds=settings.progress_edit_seconds,
+        sessions=Sessions(settings.session_ttl_seconds),
+        limiter=RateLimiter(settings.rate_limit_per_minute),
+    )
+    app.add_handler(CommandHandler(["start", "help"], handlers.start))
+    app.add_handler(CommandHandler("ask", handlers.ask_command))
+    app.add_handler(CommandHandler("sources", handlers.sources))
+    app.add_handler(CommandHandler("reindex", handlers.reindex))
+    app.add_handler(CommandHandler("stats", handlers.stats))
+    # Uploads are an admin's private business; documents shared in groups are not for us.
+    new_messages = filters.UpdateType.MESSAGE  # an edited question is not asked again
+    app.add_handler(
+        MessageHandler(
+            new_messages & filters.Document.ALL & filters.ChatType.PRIVATE, handlers.upload
+        )
+    )
+    app.add_handler(
+        MessageHandler(new_messages & filters.TEXT & ~filters.COMMAND, handlers.text_message)
+    )
+    # A lone unknown command in a private chat gets the help text rather than silence.
+    app.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, handlers.start))
+    app.add_handler(CallbackQueryHandler(handlers.button))
+    app.add_handler(InlineQueryHandler(handlers.inline_query))
+    app.add_error_handler(handlers.on_error)
+    return app
+
+
+async def _register_commands(app: App) -> None:
+    """Let Telegram clients show our commands; admins see theirs in their private chat."""
+    await app.bot.set_my_commands(PUBLIC_COMMANDS)
+    desk = app.bot_data["desk"]
+    for admin in sorted(desk.admin_ids):
+        try:
+            await app.bot.set_my_commands(ADMIN_COMMANDS, scope=BotCommandScopeChat(admin))
+        except TelegramError as error:  # the admin may never have opened a chat with the bot
+            logger.info("admin commands not set for %s: %s", admin, error)
+
+
+class RedactSecrets(logging.Filter):
+    """Removes the bot token from every log record (httpx logs request URLs that carry it)."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self._secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self._secret in message:
+            record.msg = message.replace(self._secret, "<token>")
+            record.args = ()
+        return True
+
+
+def configure_logging(settings: Settings, debug: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+    # Request lines name the token in their URL; keep them out unless debugging.
+    logging.getLogger("httpx").setLevel(logging.DEBUG if debug else logging.WARNING)
+    redact = RedactSecrets(token_of(settings))
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redact)
+
+
+def prepare_engine(settings: Settings) -> Engine:
+    """The engine with its index loaded; built from the data folder first if there is none."""
+    encoder = SentenceTransformerEncoder(settings.model)
+    engine = Engine(settings.index_dir, encoder, settings.max_question_chars)
+    if not engine.has_index():
+        logger.info("no index yet: building one from %s", settings.data_dir)
+        summary = engine.build([settings.data_dir], ProgressBar())
+        logger.info("indexed %s articles, %s passages", summary.articles, summary.passages)
+    engine.load()
+    return engine
+
+
+@contextlib.asynccontextmanager
+async def started(app: App, poll_timeout: int = 10) -> AsyncIterator[App]:
+    """The bot initialised, its commands registered and long polling running; stopped and
+    shut down on exit. `newsdesk serve` and the end-to-end tests both run the bot this way."""
+    async with app:  # initialize() and, on the way out, shutdown()
+        await _register_commands(app)
+        assert app.updater is not None
+        await app.updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
+        await app.start()
+        try:
+            yield app
+        finally:
+            await app.updater.stop()
+            await app.stop()
+
+
+async def _poll_until_signalled(app: App) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with started(app):
+        logger.info("newsdesk bot is polling for updates; stop it with Ctrl-C")
+        await stop.wait()
+
+
+def run(settings: Settings, webhook_url: str | None = None, debug: bool = False) -> None:
+    """`newsdesk serve`: long polling, or a webhook when a public URL is given."""
+    token_of(settings)
+    configure_logging(settings, debug)
+    engine = prepare_engine(settings)
+    log = BotLog(settings.state_db)
+    app = build_application(settings, engine, log)
+    try:
+        if webhook_url:
+            path = urlparse(webhook_url).path.strip("/") or "telegram"
+            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+            app.run_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=path,
+                webhook_url=webhook_url,
+                secret_token=secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            asyncio.run(_poll_until_signalled(app))
+    finally:
+        log.close()
+    logger.info("newsdesk bot stopped")

@@ -1,0 +1,208 @@
+"""The `newsdesk` command line: index, ask, eval, stats, serve.
+
+Engine errors become one line on stderr and a non-zero exit; `--debug` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from bot.progressbar import ProgressBar
+from bot.render import human_date, json_answer, terminal_answer
+from bot.settings import Settings, load_settings
+from embeddings import (
+    BuildSummary,
+    Engine,
+    IndexMissingError,
+    NewsdeskError,
+    SentenceTransformerEncoder,
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = load_settings(
+            index_dir=args.index_dir, data_dir=getattr(args, "data_dir", None), model=args.model
+        )
+        result: int = args.handler(args, settings)
+        return result
+    except NewsdeskError as error:
+        print(f"error: {error}", file=sys.stderr)
+        if args.debug:
+            raise
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if args.debug:
+            raise
+        print(
+            f"error: unexpected {type(error).__name__}: {error} (run with --debug for details)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--index-dir", type=Path, help="index directory (NEWSDESK_INDEX_DIR)")
+    common.add_argument("--model", help="embedding model name or folder (NEWSDESK_MODEL)")
+    common.add_argument("--debug", action="store_true", help="log verbosely, show tracebacks")
+    parser = argparse.ArgumentParser(
+        prog="newsdesk", description="Ask a news archive questions; get cited passages."
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    index = commands.add_parser("index", parents=[common], help="build or update the index")
+    index.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="default: data dir")
+    index.set_defaults(handler=_index)
+
+    ask = commands.add_parser("ask", parents=[common], help="ask the archive a question")
+    ask.add_argument("question")
+    ask.add_argument("--top", type=_positive, default=3, help="results to show (default 3)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--data-dir", type=Path, help="articles to index on first use")
+    ask.set_defaults(handler=_ask)
+
+    evaluate = commands.add_parser(
+        "eval", parents=[common], help="measure retrieval on a BEIR folder"
+    )
+    evaluate.add_argument("beir_dir", type=Path, metavar="BEIR_DIR")
+    evaluate.add_argument("--limit", type=_positive, help="a fixed, seeded sample of N queries")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.set_defaults(handler=_eval)
+
+    stats = commands.add_parser("stats", parents=[common], help="what the index holds")
+    stats.set_defaults(handler=_stats)
+
+    serve = commands.add_parser("serve", parents=[common], help="run the Telegram bot")
+    serve.add_argument("--webhook", metavar="URL", help="receive updates at this public URL")
+    serve.add_argument("--data-dir", type=Path, help="articles folder (NEWSDESK_DATA_DIR)")
+    serve.set_defaults(handler=_serve)
+    return parser
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
+def _engine(settings: Settings) -> Engine:
+    encoder = SentenceTransformerEncoder(settings.model)
+    return Engine(settings.index_dir, encoder, settings.max_question_chars)
+
+
+def _print_summary(summary: BuildSummary, out: Callable[[str], None]) -> None:
+    for problem in summary.problems:
+        out(f"skipped {problem}")
+    out(
+        f"Indexed {summary.articles:,} articles, {summary.passages:,} passages "
+        f"({summary.new:,} new, {summary.changed:,} changed, {summary.removed:,} removed, "
+        f"{summary.unchanged:,} unchanged; {summary.encoded:,} texts encoded, "
+        f"{summary.reused:,} reused) in {summary.seconds:.1f} s"
+    )
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _index(args: argparse.Namespace, settings: Settings) -> int:
+    paths = args.paths or [settings.data_dir]
+    engine = _engine(settings)
+    summary = engine.build(paths, ProgressBar())
+    _print_summary(summary, print)
+    return 0
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _engine(settings)
+    if not engine.has_index():
+        _stderr(f"No index yet: building one from {settings.data_dir} (only this once).")
+        _print_summary(engine.build([settings.data_dir], ProgressBar()), _stderr)
+    answer = engine.search(args.question, top=args.top)
+    if args.json:
+        print(json.dumps(json_answer(answer), ensure_ascii=False, indent=2))
+    else:
+        bold = sys.stdout.isatty()
+        mark: Callable[[str], str] = (
+            (lambda s: f"\033[1m{s}\033[0m") if bold else (lambda s: f"**{s}**")
+        )
+        print(terminal_answer(answer, mark), end="")
+    return 0
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from embeddings.evaluate import evaluate
+
+    encoder = SentenceTransformerEncoder(settings.model)
+    bar: tqdm[Any] | None = None
+
+    def on_query(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc="Questions", unit="q", file=sys.stderr)
+        bar.update(done - bar.n)
+
+    result = evaluate(args.beir_dir, encoder, args.limit, ProgressBar(), on_query)
+    if bar is not None:
+        bar.close()
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"{'metric':<14}{'value':>10}")
+        for key, value in result.items():
+            shown = f"{value:,.0f}" if key == "queries" else f"{value:.4g}"
+            print(f"{key:<14}{shown:>10}")
+    return 0
+
+
+def _stats(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _engine(settings)
+    if not engine.has_index():
+        raise IndexMissingError(
+            f"no index in {settings.index_dir} yet: run `newsdesk index` to build one"
+        )
+    stats = engine.stats()
+    m = stats.manifest
+    print(f"index       {settings.index_dir} (generation {stats.generation})")
+    print(f"built       {m.created} from {', '.join(m.sources) or '(articles)'}")
+    print(f"model       {m.model} ({m.dimension} dimensions)")
+    print(f"holds       {m.articles:,} articles, {m.count:,} passages, {m.sentences:,} sentences")
+    print(f"dates       {human_date(stats.first_date)} to {human_date(stats.last_date)}")
+    print(f"newest      {stats.newest_title}")
+    print(f"on disk     {stats.disk_bytes / 1e6:.1f} MB")
+    for source, count in stats.by_source.items():
+        print(f"  {count:>6,}  {source}")
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import run
+
+    run(settings, webhook_url=args.webhook, debug=args.debug)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,393 @@
+"""Telegram handlers: parse the update, call the engine off the event loop, reply.
+
+Every engine call goes through `asyncio.to_thread`: encoding and FAISS search are CPU work and
+must never stall the other chats this process is serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import re
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot import render
+from bot.botlog import BotLog
+from bot.progress import StatusMessage
+from bot.ratelimit import RateLimiter
+from bot.sessions import Session, Sessions
+from bot.telegram import (
+    ChatAction,
+    ChatType,
+    ContextTypes,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    LinkPreviewOptions,
+    Message,
+    MessageEntity,
+    ParseMode,
+    Update,
+)
+from embeddings import Answer, Engine, IndexStats, NewsdeskError, QuestionError
+
+logger = logging.getLogger(__name__)
+
+SESSION_RESULTS = 15  # results kept per question for "More"
+INLINE_RESULTS = 5
+TYPING_AFTER_SECONDS = 0.5
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # the citation link is enough; no big card
+
+Context = ContextTypes.DEFAULT_TYPE
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
+
+
+@dataclass
+class Desk:
+    """What the handlers work with, assembled once in `bot.app`."""
+
+    engine: Engine
+    log: BotLog
+    data_dir: Path
+    admin_ids: frozenset[int]
+    per_page: int
+    upload_max_bytes: int
+    progress_edit_seconds: float
+    sessions: Sessions
+    limiter: RateLimiter
+    indexing: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def desk(context: Context) -> Desk:
+    value = context.bot_data["desk"]
+    assert isinstance(value, Desk)
+    return value
+
+
+async def _stats(engine: Engine) -> IndexStats | None:
+    return await asyncio.to_thread(engine.stats) if engine.has_index() else None
+
+
+# --------------------------------------------------------------------------- everyone
+
+
+async def start(update: Update, context: Context) -> None:
+    """/start and /help: what the archive holds and how to ask."""
+    stats = await _stats(desk(context).engine)
+    await _reply(update, render.help_html(stats, context.bot.username))
+
+
+async def sources(update: Update, context: Context) -> None:
+    """/sources: what is indexed, by source, and the newest article."""
+    stats = await _stats(desk(context).engine)
+    await _reply(update, render.sources_html(stats) if stats else "The archive is empty.")
+
+
+async def ask_command(update: Update, context: Context) -> None:
+    """/ask QUESTION, in any chat."""
+    await answer(update, context, " ".join(context.args or []))
+
+
+async def text_message(update: Update, context: Context) -> None:
+    """Private chat: every message is a question. Groups: only mentions and replies to us."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    if message.chat.type == ChatType.PRIVATE:
+        await answer(update, context, message.text)
+        return
+    username = f"@{context.bot.username}".lower()
+    mentions = [
+        text
+        for entity, text in message.parse_entities([MessageEntity.MENTION]).items()
+        if text.lower() == username
+    ]
+    replied = message.reply_to_message
+    if mentions or (replied and replied.from_user and replied.from_user.id == context.bot.id):
+        question = message.text
+        for mention in mentions:
+            question = question.replace(mention, " ")
+        await answer(update, context, question)
+
+
+async def answer(update: Update, context: Context, question: str) -> None:
+    """Search the archive for `question` and reply with one page of the answer."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    d = desk(context)
+    if not question.strip() or is_small_talk(question):
+        await start(update, context)
+        return
+    wait = d.limiter.wait_seconds(user.id)
+    if wait:
+        await _reply(update, f"You're asking faster than I can read — try again in {wait:.0f} s.")
+        return
+    try:
+        question = d.engine.check_question(question)
+    except QuestionError as error:
+        await _reply(update, f"Sorry, {render.escape(str(error))}.")
+        return
+    started = time.perf_counter()
+    search = asyncio.ensure_future(asyncio.to_thread(d.engine.search, question, SESSION_RESULTS))
+    # A search usually takes tens of milliseconds; "typing…" only when this one is slow (a
+    # busy moment), so as not to spend Telegram's request budget on a flicker.
+    if not (await asyncio.wait({search}, timeout=TYPING_AFTER_SECONDS))[0]:
+        await message.chat.send_action(ChatAction.TYPING)
+    result = await search
+    latency = (time.perf_counter() - started) * 1000.0
+    question_id = await asyncio.to_thread(
+        d.log.record_question, user.id, message.chat.id, result, latency
+    )
+    token = d.sessions.add(result, question_id, user.id)
+    page = result.results[: d.per_page] if result.answered else []
+    await _reply(update, render.answer_html(result, page), _answer_keyboard(token, result, d))
+
+
+# Chat openers and thank-yous are not questions: searching the archive for "hi" finds a
+# transcript that says "Hi, everybody", which helps no one.
+_SMALL_TALK = frozenset(
+    {
+        "hi", "hello", "hey", "hiya", "yo", "there", "thanks", "thank", "you", "thx", "ok",
+        "okay", "cool", "great", "good", "morning", "evening", "afternoon", "bye", "goodbye",
+        "cheers",
+    }
+)  # fmt: skip
+
+
+def is_small_talk(text: str) -> bool:
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    return bool(words) and len(words) <= 3 and all(word in _SMALL_TALK for word in words)
+
+
+def _answer_keyboard(token: str, result: Answer, d: Desk) -> InlineKeyboardMarkup:
+    rows: list[list[InlineKeyboardButton]] = []
+    if result.answered:
+        first_row = [InlineKeyboardButton("Full article", callback_data=f"f:{token}")]
+        if len(result.results) > d.per_page:
+            first_row.insert(
+                0, InlineKeyboardButton("More", callback_data=f"m:{token}:{d.per_page}")
+            )
+        rows.append(first_row)
+    elif result.results:
+        rows.append([InlineKeyboardButton("Show closest matches", callback_data=f"m:{token}:0")])
+    rows.append(
+        [
+            InlineKeyboardButton("👍", callback_data=f"v:{token}:1"),
+            InlineKeyboardButton("👎", callback_data=f"v:{token}:-1"),
+        ]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+async def button(update: Update, context: Context) -> None:
+    """Inline buttons under an answer: More, Full article, closest matches, 👍/👎."""
+    query = update.callback_query
+    if query is None or not query.data:
+        return
+    action, _, rest = query.data.partition(":")
+    token, _, argument = rest.partition(":")
+    d = desk(context)
+    session = d.sessions.get(token)
+    if session is None:
+        await query.answer("This answer has expired — please ask the question again.")
+        return
+    if action == "v":
+        vote = 1 if argument == "1" else -1
+        await asyncio.to_thread(d.log.record_vote, session.question_id, query.from_user.id, vote)
+        await query.answer("Thanks for the feedback!")
+    elif action == "m":
+        await query.answer()
+        await _send_page(update, session, token, int(argument or 0), d)
+    elif action == "f":
+        await query.answer()
+        await _send_article(update, session, d)
+    else:
+        await query.answer("I don't know that button.")
+
+
+async def _send_page(update: Update, session: Session, token: str, start: int, d: Desk) -> None:
+    results = session.answer.results[start : start + d.per_page]
+    if not results:
+        await _reply(update, "That's all I found.")
+        return
+    if session.answer.answered:
+        text = render.answer_html(session.answer, results, first_number=start + 1)
+    else:
+        text = render.weak_html(results, first_number=start + 1)
+    after = start + len(results)
+    keyboard = None
+    if after < len(session.answer.results):
+        keyboard = InlineKeyboardMarkup(
+            [[InlineKeyboardButton("More", callback_data=f"m:{token}:{after}")]]
+        )
+    await _reply(update, text, keyboard)
+
+
+async def _send_article(update: Update, session: Session, d: Desk) -> None:
+    top = session.answer.results[0]
+    article = await asyncio.to_thread(d.engine.article, top.article_id)
+    if article is None:
+        await _reply(update, "That article is no longer in the archive.")
+        return
+    for part in render.article_messages(article):
+        await _reply(update, part)
+
+
+async def inline_query(update: Update, context: Context) -> None:
+    """@bot question, in any chat: the top passages as results to share."""
+    query = update.inline_query
+    if query is None:
+        return
+    d = desk(context)
+    results: list[InlineQueryResultArticle] = []
+    try:
+        question = d.engine.check_question(query.query)
+    except QuestionError:
+        question = ""
+    if question and not d.limiter.wait_seconds(query.from_user.id):
+        found = await asyncio.to_thread(d.engine.search, question, INLINE_RESULTS)
+        if found.answered:
+            results = [
+                InlineQueryResultArticle(
+                    id=str(number),
+                    title=r.title[:100],
+                    description=r.answer_sentence[:200],
+                    input_message_content=InputTextMessageContent(
+                        render.result_html(r, number), parse_mode=ParseMode.HTML
+                    ),
+                )
+                for number, r in enumerate(found.results, start=1)
+            ]
+    await query.answer(results, cache_time=30, is_personal=False)
+
+
+# --------------------------------------------------------------------------- admins
+
+
+def admin_only(handler: Handler) -> Handler:
+    """Refuse (and log) anyone whose user id is not in NEWSDESK_ADMIN_IDS."""
+
+    @functools.wraps(handler)
+    async def guarded(update: Update, context: Context) -> None:
+        user = update.effective_user
+        if user is None or user.id not in desk(context).admin_ids:
+            logger.warning(
+                "refused %s from non-admin user %s", handler.__name__, user.id if user else None
+            )
+            await _reply(update, "Sorry, admins only.")
+            return
+        await handler(update, context)
+
+    return guarded
+
+
+@admin_only
+async def reindex(update: Update, context: Context) -> None:
+    """/reindex: rebuild from the data folder in the background, editing a status message."""
+    d = desk(context)
+    if d.indexing.locked():
+        await _reply(update, "A reindex is already running; I'll post its summary when it ends.")
+        return
+    async with d.indexing:
+        status = await StatusMessage.post(_message(update), "Reindexing…", d.progress_edit_seconds)
+        try:
+            summary = await asyncio.to_thread(d.engine.build, [d.data_dir], status.update)
+        except NewsdeskError as error:
+            await status.finish(
+                f"Reindex failed: {error}. The previous index is still answering questions."
+            )
+        else:
+            await status.finish(render.summary_text(summary))
+
+
+@admin_only
+async def upload(update: Update, context: Context) -> None:
+    """An admin's document: validate, save into the data folder, index incrementally."""
+    message = _message(update)
+    document = message.document
+    if document is None:
+        return
+    d = desk(context)
+    name = document.file_name or "upload"
+    if document.file_size and document.file_size > d.upload_max_bytes:
+        await _reply(update, _too_big(name, document.file_size, d.upload_max_bytes))
+        return
+    if d.indexing.locked():
+        await _reply(update, "A reindex is running; send the file again when it has finished.")
+        return
+    async with d.indexing:
+        status = await StatusMessage.post(message, f"Checking {name}…", d.progress_edit_seconds)
+        content = bytes(await (await document.get_file()).download_as_bytearray())
+        if len(content) > d.upload_max_bytes:
+            await status.finish(_too_big(name, len(content), d.upload_max_bytes))
+            return
+        try:
+            articles, summary = await asyncio.to_thread(
+                d.engine.add_file, d.data_dir, name, content, status.update
+            )
+        except NewsdeskError as error:
+            await status.finish(f"Rejected {name}: {error}. Nothing was changed.")
+            return
+        titles = "\n".join(f"• {a.title}" for a in articles[:10])
+        more = f"\n… and {len(articles) - 10} more" if len(articles) > 10 else ""
+        await status.finish(
+            f"Added {name}: {len(articles)} article(s).\n{titles}{more}\n\n"
+            + render.summary_text(summary)
+        )
+
+
+def _too_big(name: str, size: int, limit: int) -> str:
+    return f"Rejected {name}: it is {_size(size)} and the limit is {_size(limit)}."
+
+
+def _size(count: int) -> str:
+    return f"{count / 1e6:.1f} MB" if count >= 1_000_000 else f"{count / 1e3:.1f} kB"
+
+
+@admin_only
+async def stats(update: Update, context: Context) -> None:
+    """/stats: questions answered and declined, feedback, latency, index size."""
+    d = desk(context)
+    usage = await asyncio.to_thread(d.log.usage)
+    index = await _stats(d.engine)
+    await _reply(update, render.usage_html(usage, index) if index else "No index yet.")
+
+
+# --------------------------------------------------------------------------- errors
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log the failure with the update id and apologise; the bot keeps running."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    logger.error("update %s failed", update_id, exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message:
+        try:
+            await update.effective_message.reply_text(
+                "Sorry — something went wrong on my side. Please try again in a moment."
+            )
+        except Exception:  # the apology itself failing must not raise from the error handler
+            logger.warning("could not send the apology for update %s", update_id)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _message(update: Update) -> Message:
+    message = update.effective_message
+    assert message is not None
+    return message
+
+
+async def _reply(
+    update: Update, html_text: str, keyboard: InlineKeyboardMarkup | None = None
+) -> Any:
+    return await _message(update).reply_html(
+        html_text, reply_markup=keyboard, link_preview_options=NO_PREVIEW
+    )

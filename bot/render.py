@@ -1,0 +1,253 @@
+"""Engine results → what people read: terminal text, JSON, and Telegram HTML.
+
+Everything that came from an article or a user is escaped before it goes into Telegram HTML;
+only the tags written here are markup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bot.botlog import Usage
+from embeddings import Answer, Article, BuildProgress, BuildSummary, IndexStats, Result
+
+TELEGRAM_LIMIT = 4096  # characters of visible text per message
+PASSAGE_CHARS = 700  # a passage in a chat answer is trimmed around its answer to about this
+_TAG = re.compile(r"<[^>]+>")
+
+
+def human_date(iso: str | None) -> str | None:
+    if not iso:
+        return None
+    try:
+        return dt.date.fromisoformat(iso).strftime("%-d %b %Y")
+    except ValueError:
+        return iso
+
+
+def citation_parts(result: Result | Article) -> list[str]:
+    """Date and source, the parts of a citation that follow the title."""
+    return [part for part in (human_date(result.date), result.source) if part]
+
+
+def trim_around(text: str, start: int, end: int, limit: int) -> tuple[str, int, int]:
+    """`text` cut to about `limit` characters around [start, end), at word boundaries.
+
+    Returns the trimmed text and the span's new offsets. The span itself is never cut.
+    """
+    if len(text) <= limit:
+        return text, start, end
+    room = max(limit - (end - start), 0)
+    left = max(start - room // 2, 0)
+    right = min(end + (room - (start - left)), len(text))
+    left = max(min(left, start - max(room - (right - end), 0)), 0)
+    if left > 0:
+        space = text.find(" ", left, start)
+        left = space + 1 if space != -1 else start
+    if right < len(text):
+        space = text.rfind(" ", end, right)
+        right = space if space != -1 else end
+    prefix = "…" if left > 0 else ""
+    suffix = "…" if right < len(text) else ""
+    trimmed = prefix + text[left:right] + suffix
+    return trimmed, start - left + len(prefix), end - left + len(prefix)
+
+
+# --------------------------------------------------------------------------- terminal
+
+
+def terminal_answer(answer: Answer, mark: Callable[[str], str]) -> str:
+    """Numbered results, the answering sentence passed through `mark`, each with its citation."""
+    lines: list[str] = []
+    if not answer.answered:
+        lines.append(
+            "No passage in the archive answers this with confidence "
+            f"({answer.confidence:.0%}). Closest weak matches:"
+            if answer.results
+            else "Nothing in the archive matches this question."
+        )
+        lines.append("")
+    for number, result in enumerate(answer.results, start=1):
+        text = result.text
+        body = (
+            text[: result.answer_start] + mark(result.answer_sentence) + text[result.answer_end :]
+        )
+        weak = " (weak match)" if not answer.answered else ""
+        lines.append(f"{number}. {result.title}{weak}")
+        cited = " · ".join(citation_parts(result))
+        if cited:
+            lines.append(f"   {cited}")
+        if result.url:
+            lines.append(f"   {result.url}")
+        lines.extend("   " + line for line in body.splitlines())
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def json_answer(answer: Answer) -> dict[str, Any]:
+    return {
+        "question": answer.question,
+        "answered": answer.answered,
+        "results": [
+            {
+                "article_id": r.article_id,
+                "title": r.title,
+                "date": r.date,
+                "url": r.url,
+                "text": r.text,
+                "answer_sentence": r.answer_sentence,
+                "score": round(r.score, 4),
+            }
+            for r in answer.results
+        ],
+    }
+
+
+# --------------------------------------------------------------------------- Telegram HTML
+
+
+def escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def citation_html(result: Result | Article) -> str:
+    title = f"<i>{escape(result.title)}</i>"
+    parts = [title, *(escape(part) for part in citation_parts(result))]
+    if result.url:
+        parts.append(f'<a href="{html.escape(result.url, quote=True)}">link</a>')
+    return "— " + " · ".join(parts)
+
+
+def result_html(result: Result, number: int) -> str:
+    text, start, end = trim_around(
+        result.text, result.answer_start, result.answer_end, PASSAGE_CHARS
+    )
+    body = escape(text[:start]) + f"<b>{escape(text[start:end])}</b>" + escape(text[end:])
+    return f"{number}. {body}\n{citation_html(result)}"
+
+
+def answer_html(answer: Answer, results: Sequence[Result], first_number: int = 1) -> str:
+    """One page of an answer. Declined answers never show passages here (see weak_html)."""
+    if not answer.answered:
+        return (
+            "I couldn't find anything in the archive that answers that. "
+            "Try other words, or a name, place or date from the story you have in mind."
+        )
+    blocks = [result_html(r, n) for n, r in enumerate(results, start=first_number)]
+    return "\n\n".join(blocks)
+
+
+def weak_html(results: Sequence[Result], first_number: int = 1) -> str:
+    """The closest matches to a question the engine declined, labelled as such."""
+    blocks = [result_html(r, n) for n, r in enumerate(results, start=first_number)]
+    return "<i>Closest matches — these do not answer the question:</i>\n\n" + "\n\n".join(blocks)
+
+
+def article_messages(article: Article, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """The whole article as HTML messages under `limit` visible characters, split between
+    paragraphs (a paragraph longer than a message is split between words)."""
+    header = f"<b>{escape(article.title)}</b>\n{citation_html(article)}"
+    pieces = [header, *(escape(p) for p in _fit_paragraphs(article.paragraphs, limit - 100))]
+    messages: list[str] = []
+    current = ""
+    for piece in pieces:
+        candidate = f"{current}\n\n{piece}" if current else piece
+        if current and visible_length(candidate) > limit:
+            messages.append(current)
+            current = piece
+        else:
+            current = candidate
+    if current:
+        messages.append(current)
+    return messages
+
+
+def _fit_paragraphs(paragraphs: Sequence[str], limit: int) -> list[str]:
+    out: list[str] = []
+    for paragraph in paragraphs:
+        while len(paragraph) > limit:
+            cut = paragraph.rfind(" ", 0, limit)
+            cut = cut if cut > 0 else limit
+            out.append(paragraph[:cut])
+            paragraph = paragraph[cut:].lstrip()
+        out.append(paragraph)
+    return out
+
+
+def visible_length(markup: str) -> int:
+    """Characters Telegram counts: tags removed, entities decoded, in UTF-16 code units."""
+    text = html.unescape(_TAG.sub("", markup))
+    return len(text.encode("utf-16-le")) // 2
+
+
+# --------------------------------------------------------------------------- bot texts
+
+
+def help_html(stats: IndexStats | None, bot_username: str) -> str:
+    if stats is None:
+        holds = "The archive is being built; ask again in a minute."
+    else:
+        m = stats.manifest
+        span = " to ".join(
+            d for d in (human_date(stats.first_date), human_date(stats.last_date)) if d
+        )
+        holds = f"The archive holds <b>{m.articles:,}</b> articles" + (
+            f", from {escape(span)}." if span else "."
+        )
+    return (
+        f"{holds}\n\n"
+        "Ask me about it in plain words — for example <i>What did Wang Yi say about the UN?</i> "
+        "I answer with the passages that say it, the answering sentence in bold, and where "
+        "each comes from.\n\n"
+        "• In a private chat, just type your question.\n"
+        f"• In a group, use /ask <i>question</i>, mention @{escape(bot_username)}, or reply to "
+        "one of my answers.\n"
+        f"• In any chat, type @{escape(bot_username)} <i>question</i> to share an answer.\n\n"
+        "/sources shows what the archive holds."
+    )
+
+
+def sources_html(stats: IndexStats) -> str:
+    lines = [f"<b>{stats.manifest.articles:,} articles</b> by source:"]
+    lines += [f"• {escape(source)}: {count:,}" for source, count in stats.by_source.items()]
+    if stats.newest_title:
+        lines.append(
+            f"\nNewest: <i>{escape(stats.newest_title)}</i> ({human_date(stats.last_date)})"
+        )
+    return "\n".join(lines)
+
+
+def summary_text(summary: BuildSummary) -> str:
+    text = (
+        f"Index updated in {summary.seconds:.1f} s: {summary.articles:,} articles, "
+        f"{summary.passages:,} passages ({summary.new:,} new, {summary.changed:,} changed, "
+        f"{summary.removed:,} removed)."
+    )
+    if summary.problems:
+        shown = "\n".join(f"• {p}" for p in summary.problems[:5])
+        more = f"\n… and {len(summary.problems) - 5} more" if len(summary.problems) > 5 else ""
+        text += f"\nSkipped {len(summary.problems)}:\n{shown}{more}"
+    return text
+
+
+def progress_text(step: BuildProgress) -> str:
+    if step.stage == "encoding" and step.total:
+        return f"Reindexing… encoding {step.done:,} of {step.total:,} new passages and sentences."
+    return f"Reindexing… {step.stage}."
+
+
+def usage_html(usage: Usage, stats: IndexStats) -> str:
+    def ms(value: float | None) -> str:
+        return "–" if value is None else f"{value:,.0f} ms"
+
+    return (
+        f"Questions: {usage.answered:,} answered, {usage.declined:,} declined\n"
+        f"Feedback: {usage.thumbs_up:,} 👍, {usage.thumbs_down:,} 👎\n"
+        f"Latency: p50 {ms(usage.p50_ms)}, p95 {ms(usage.p95_ms)}\n"
+        f"Index: {stats.manifest.articles:,} articles, {stats.manifest.count:,} passages, "
+        f"{stats.disk_bytes / 1e6:.1f} MB (built {escape(stats.manifest.created)})"
+    )

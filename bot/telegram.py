@@ -1,0 +1,64 @@
+"""The only module that imports python-telegram-bot; the rest of `bot` uses these names."""
+
+from __future__ import annotations
+
+from embeddings import MissingDependencyError
+
+try:
+    from telegram import (
+        BotCommand,
+        BotCommandScopeChat,
+        InlineKeyboardButton,
+        InlineKeyboardMarkup,
+        InlineQueryResultArticle,
+        InputTextMessageContent,
+        LinkPreviewOptions,
+        Message,
+        MessageEntity,
+        Update,
+    )
+    from telegram.constants import ChatAction, ChatType, ParseMode
+    from telegram.error import RetryAfter, TelegramError
+    from telegram.ext import (
+        AIORateLimiter,
+        Application,
+        ApplicationBuilder,
+        CallbackQueryHandler,
+        CommandHandler,
+        ContextTypes,
+        InlineQueryHandler,
+        MessageHandler,
+        filters,
+    )
+except ImportError as _error:  # pragma: no cover - exercised only on a broken install
+    raise MissingDependencyError(
+        f"python-telegram-bot is not installed ({_error}); "
+        "pip install 'python-telegram-bot[rate-limiter,webhooks]'"
+    ) from None
+
+__all__ = [
+    "AIORateLimiter",
+    "Application",
+    "ApplicationBuilder",
+    "BotCommand",
+    "BotCommandScopeChat",
+    "CallbackQueryHandler",
+    "ChatAction",
+    "ChatType",
+    "CommandHandler",
+    "ContextTypes",
+    "InlineKeyboardButton",
+    "InlineKeyboardMarkup",
+    "InlineQueryHandler",
+    "InlineQueryResultArticle",
+    "InputTextMessageContent",
+    "LinkPreviewOptions",
+    "Message",
+    "MessageEntity",
+    "MessageHandler",
+    "ParseMode",
+    "RetryAfter",
+    "TelegramError",
+    "Update",
+    "filters",
+]

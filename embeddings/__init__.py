@@ -1,0 +1,46 @@
+"""newsdesk's search engine: articles → passages → vectors and BM25 → cited answers.
+
+The public surface is what this module exports; everything else is an implementation detail.
+This package never imports `bot`.
+"""
+
+from embeddings.articles import SUPPORTED_SUFFIXES, Article, parse_file
+from embeddings.encoder import DEFAULT_MODEL, Encoder, SentenceTransformerEncoder
+from embeddings.engine import Engine, IndexStats
+from embeddings.errors import (
+    IndexBusyError,
+    IndexIncompatibleError,
+    IndexMissingError,
+    MissingDependencyError,
+    ModelUnavailableError,
+    NewsdeskError,
+    NothingIndexedError,
+    ParseError,
+    QuestionError,
+)
+from embeddings.indexer import BuildProgress, BuildSummary
+from embeddings.search import Answer, Result
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "SUPPORTED_SUFFIXES",
+    "Answer",
+    "Article",
+    "BuildProgress",
+    "BuildSummary",
+    "Encoder",
+    "Engine",
+    "IndexBusyError",
+    "IndexIncompatibleError",
+    "IndexMissingError",
+    "IndexStats",
+    "MissingDependencyError",
+    "ModelUnavailableError",
+    "NewsdeskError",
+    "NothingIndexedError",
+    "ParseError",
+    "QuestionError",
+    "Result",
+    "SentenceTransformerEncoder",
+    "parse_file",
+]

@@ -1,0 +1,121 @@
+"""Article paragraphs → passages that serve retrieval.
+
+- Paragraphs with no real words ("###", "* * *") are dropped.
+- Very short paragraphs ("Yeah.", "Sincerely,", a heading, an interviewer's one-line question)
+  are merged into the paragraph that follows (the last one into the one before), so a question
+  travels with its answer and a heading with its section.
+- Paragraphs longer than the model's input window are split on sentence boundaries into pieces
+  of about equal size.
+- Exact duplicate passages inside one article are kept once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from embeddings.articles import Article
+from embeddings.sentences import Span, sentence_spans
+
+TokenCounter = Callable[[str], int]
+
+MIN_WORDS = 8  # below this a paragraph is too thin to retrieve on its own
+_WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A retrievable unit of an article: its text and its sentences (character spans)."""
+
+    article_id: str
+    position: int  # order within the article, from 0
+    text: str
+    sentences: tuple[Span, ...]
+
+
+def model_input(title: str, text: str) -> str:
+    """What the encoder sees for a passage: the article title gives the passage its context."""
+    return f"{title}\n{text}" if title else text
+
+
+def chunk_article(article: Article, count_tokens: TokenCounter, max_tokens: int) -> list[Passage]:
+    """Split an article into passages whose model input fits in `max_tokens`."""
+    units = _merge_short([p for p in article.paragraphs if len(_WORD.findall(p)) > 0])
+    passages: list[Passage] = []
+    seen: set[str] = set()
+    for unit in units:
+        for piece in _fit(unit, article.title, count_tokens, max_tokens):
+            key = " ".join(piece.casefold().split())
+            if key in seen:
+                continue
+            seen.add(key)
+            passages.append(Passage(article.id, len(passages), piece, tuple(sentence_spans(piece))))
+    return passages
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _merge_short(paragraphs: list[str]) -> list[str]:
+    """Carry short paragraphs forward into the next one; a short tail joins the one before."""
+    merged: list[str] = []
+    pending: list[str] = []
+    for paragraph in paragraphs:
+        pending.append(paragraph)
+        if _words(" ".join(pending)) >= MIN_WORDS:
+            merged.append("\n".join(pending))
+            pending = []
+    if pending:
+        if merged:
+            merged[-1] = "\n".join([merged[-1], *pending])
+        else:
+            merged.append("\n".join(pending))
+    return merged
+
+
+def _fit(text: str, title: str, count_tokens: TokenCounter, max_tokens: int) -> list[str]:
+    """`text` as one piece if it fits the window, else balanced runs of whole sentences."""
+    total = count_tokens(model_input(title, text))
+    if total <= max_tokens:
+        return [text]
+    overhead = count_tokens(model_input(title, "")) if title else 0
+    budget = max(max_tokens - overhead, max_tokens // 2)
+    sentences = [text[a:b] for a, b in sentence_spans(text)]
+    sizes = [count_tokens(s) for s in sentences]
+    pieces_needed = math.ceil(sum(sizes) / budget)
+    target = sum(sizes) / pieces_needed
+    pieces: list[str] = []
+    current: list[str] = []
+    current_size = 0
+    for sentence, size in zip(sentences, sizes, strict=True):
+        if size > budget:  # one sentence longer than the window: cut it on words
+            if current:
+                pieces.append(" ".join(current))
+                current, current_size = [], 0
+            pieces.extend(_split_words(sentence, count_tokens, budget))
+            continue
+        if current and (current_size + size > budget or current_size >= target):
+            pieces.append(" ".join(current))
+            current, current_size = [], 0
+        current.append(sentence)
+        current_size += size
+    if current:
+        pieces.append(" ".join(current))
+    return pieces
+
+
+def _split_words(sentence: str, count_tokens: TokenCounter, budget: int) -> list[str]:
+    words = sentence.split()
+    pieces: list[str] = []
+    start = 0
+    while start < len(words):
+        end = len(words)
+        # Shrink proportionally until the piece fits; tokens per word is roughly constant.
+        while end > start + 1 and count_tokens(" ".join(words[start:end])) > budget:
+            end = start + max(1, int((end - start) * 0.8))
+        pieces.append(" ".join(words[start:end]))
+        start = end
+    return pieces

@@ -1,0 +1,78 @@
+"""Score fusion and calibration as small pure functions over numpy arrays."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[np.float32]
+
+
+def zscore(values: Array) -> Array:
+    """Standardise one signal over the candidate set, so signals on different scales can add.
+
+    A constant signal carries no ranking information and becomes all zeros.
+    """
+    values = values.astype(np.float32)
+    std = float(values.std())
+    if std < 1e-6:
+        return np.zeros_like(values)
+    standardised: Array = np.asarray((values - values.mean()) / std, dtype=np.float32)
+    return standardised
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """How much each standardised signal counts in the fused score."""
+
+    dense: float = 1.0  # passage vector (title-aware) · question vector
+    sentence: float = 1.0  # the passage's best sentence (vector similarity + rare-word coverage)
+    lexical: float = 1.0  # BM25 over title + passage
+
+
+def fuse(dense: Array, sentence: Array, lexical: Array, weights: Weights) -> Array:
+    """Weighted sum of z-scores: one fused score per candidate (higher is better)."""
+    fused: Array = (
+        np.float32(weights.dense) * zscore(dense)
+        + np.float32(weights.sentence) * zscore(sentence)
+        + np.float32(weights.lexical) * zscore(lexical)
+    )
+    return fused
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """Logistic model of P(top result answers the question) from absolute signals."""
+
+    coefficients: Mapping[str, float]
+    intercept: float
+    threshold: float  # answer when the probability reaches this
+
+    def probability(self, features: Mapping[str, float]) -> float:
+        logit = self.intercept + sum(w * features[name] for name, w in self.coefficients.items())
+        return 1.0 / (1.0 + math.exp(-logit))
+
+
+def fit_logistic(
+    rows: Sequence[Mapping[str, float]],
+    labels: Sequence[int],
+    names: Sequence[str],
+    l2: float = 1e-2,
+    steps: int = 5000,
+) -> tuple[dict[str, float], float]:
+    """Plain gradient-descent logistic regression (a few features, a few thousand rows)."""
+    x = np.array([[row[n] for n in names] for row in rows], dtype=np.float64)
+    y = np.array(labels, dtype=np.float64)
+    weights = np.zeros(x.shape[1])
+    bias = 0.0
+    rate = 0.5
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(x @ weights + bias)))
+        gradient = x.T @ (p - y) / len(y) + l2 * weights
+        weights -= rate * gradient
+        bias -= rate * float(np.mean(p - y))
+    return {n: float(w) for n, w in zip(names, weights, strict=True)}, bias

@@ -1,0 +1,230 @@
+"""Question → ranked, cited passages with the answering sentence marked, or a reasoned decline.
+
+Candidates come from three lists (passage vectors, sentence vectors, BM25). Every candidate is
+then scored on three signals:
+
+- dense: the passage's title-aware vector against the question's;
+- best sentence: the passage's best sentence, by its vector's similarity to the question plus
+  a nudge for the share of the question's rare words it contains. That sentence is also the one
+  we mark as the answer, so ranking and marking agree;
+- lexical: BM25 over title and passage.
+
+The signals are z-scored over the candidate set and added. Whether to answer at all is a
+calibrated probability from absolute signals of the top passage.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from embeddings.encoder import Encoder
+from embeddings.fusion import Calibration, Weights, fuse
+from embeddings.lexical import QueryTerms, tokenize
+from embeddings.store import Generation
+
+Floats = npt.NDArray[np.float32]
+Rows = npt.NDArray[np.int64]
+
+# Fitted by benchmarks/calibrate.py; see README "When newsdesk declines". Re-run it whenever
+# ranking or the model changes.
+DEFAULT_CALIBRATION = Calibration(
+    coefficients={"dense": 1.319, "sentence": 2.499, "coverage": 2.547},
+    intercept=-3.898,
+    threshold=0.5,
+)
+DEFAULT_WEIGHTS = Weights(dense=1.0, sentence=1.0, lexical=1.0)
+
+CANDIDATES = 50  # taken from each of the passage and BM25 lists (twice as many sentences)
+SENTENCE_COVERAGE = 0.3  # weight of rare-word coverage next to a sentence's cosine similarity
+NEAR_DUPLICATE = 0.8  # Jaccard overlap of word 3-grams between passages of two articles
+_WORDS = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    article_id: str
+    title: str
+    date: str | None
+    url: str | None
+    source: str | None
+    position: int
+    text: str
+    answer_start: int  # the answering sentence is text[answer_start:answer_end]
+    answer_end: int
+    score: float  # fused score: comparable within one question only
+
+    @property
+    def answer_sentence(self) -> str:
+        return self.text[self.answer_start : self.answer_end]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    question: str
+    answered: bool  # False: nothing relevant enough; results are the closest weak matches
+    confidence: float  # calibrated probability that the first result answers the question
+    results: list[Result]
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """Candidates in fused order, with the signals behind the order."""
+
+    rows: Rows  # passage rows
+    fused: Floats
+    dense: Floats
+    sentence: Floats  # score of the best sentence
+    best_sentence: Rows  # its row in the sentence index
+    query: QueryTerms
+
+
+class Searcher:
+    def __init__(
+        self,
+        generation: Generation,
+        encoder: Encoder,
+        weights: Weights = DEFAULT_WEIGHTS,
+        calibration: Calibration = DEFAULT_CALIBRATION,
+    ) -> None:
+        self.generation = generation
+        self.encoder = encoder
+        self.weights = weights
+        self.calibration = calibration
+
+    def rank(self, question: str) -> Ranking:
+        """Every candidate for `question`, best first."""
+        g = self.generation
+        tokens = tokenize(question)
+        query = g.lexical.query_terms(tokens)
+        vector = self.encoder.encode([question])[0]
+        _, passage_hits = g.passages.search(vector, CANDIDATES)
+        _, sentence_hits = g.sentences.search(vector, CANDIDATES * 2)
+        bm25 = g.lexical.scores(tokens)
+        candidates = np.unique(
+            np.concatenate(
+                [
+                    passage_hits[passage_hits >= 0],
+                    g.sentence_passage[sentence_hits[sentence_hits >= 0]],
+                    _top_positive(bm25, CANDIDATES),
+                ]
+            )
+        ).astype(np.int64)
+        dense = g.passages.matrix[candidates] @ vector
+        best_sentence, sentence = self._best_sentences(candidates, vector, query)
+        fused = fuse(dense, sentence, bm25[candidates], self.weights)
+        order = np.argsort(-fused, kind="stable")
+        return Ranking(
+            candidates[order],
+            fused[order],
+            dense[order],
+            sentence[order],
+            best_sentence[order],
+            query,
+        )
+
+    def _best_sentences(
+        self, passages: Rows, vector: Floats, query: QueryTerms
+    ) -> tuple[Rows, Floats]:
+        """Per passage: the row of its best sentence and that sentence's score."""
+        if len(passages) == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        g = self.generation
+        bounds = g.passage_sentences[passages]
+        lengths = bounds[:, 1] - bounds[:, 0]
+        rows = np.concatenate([np.arange(a, b) for a, b in bounds])
+        scores = g.sentences.matrix[rows] @ vector
+        scores += SENTENCE_COVERAGE * g.lexical.sentence_coverage(query, rows)
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        best = np.maximum.reduceat(scores, starts)
+        # The first sentence reaching its passage's maximum.
+        owner = np.repeat(np.arange(len(passages)), lengths)
+        at_max = np.flatnonzero(scores == best[owner])
+        first = at_max[np.unique(owner[at_max], return_index=True)[1]]
+        return rows[first].astype(np.int64), best.astype(np.float32)
+
+    def search(self, question: str, top: int = 3) -> Answer:
+        ranking = self.rank(question)
+        if len(ranking.rows) == 0:
+            return Answer(question, False, 0.0, [])
+        # Enough of the ranking to fill `top` even after near-duplicates are set aside.
+        pool = [int(row) for row in ranking.rows[: top * 4 + 10]]
+        rows = self.generation.passage_rows(pool)
+        picked = collapse_near_duplicates([(rows[r][2], rows[r][0]) for r in pool], top)
+        results = [self._result(ranking, i, rows[pool[i]]) for i in picked]
+        confidence = self.confidence(ranking, f"{results[0].title}\n{results[0].text}")
+        return Answer(question, confidence >= self.calibration.threshold, confidence, results)
+
+    def confidence(self, ranking: Ranking, top_text: str) -> float:
+        """Calibrated probability that the top passage answers the question."""
+        return self.calibration.probability(self.decline_features(ranking, top_text))
+
+    def decline_features(self, ranking: Ranking, top_text: str) -> dict[str, float]:
+        """Absolute (not z-scored) signals of the top passage: comparable across questions."""
+        return {
+            "dense": float(ranking.dense[0]),
+            "sentence": float(ranking.sentence[0]),
+            "coverage": self.generation.lexical.coverage(ranking.query, top_text),
+        }
+
+    def _result(self, ranking: Ranking, index: int, row: tuple[object, ...]) -> Result:
+        text, position, article_id, title, date, url, source = row
+        start, end = self.generation.sentence_spans[ranking.best_sentence[index]]
+        return Result(
+            article_id=str(article_id),
+            title=str(title),
+            date=_text_or_none(date),
+            url=_text_or_none(url),
+            source=_text_or_none(source),
+            position=int(str(position)),
+            text=str(text),
+            answer_start=int(start),
+            answer_end=int(end),
+            score=float(ranking.fused[index]),
+        )
+
+
+def collapse_near_duplicates(passages: Sequence[tuple[object, str]], top: int) -> list[int]:
+    """Indices of the first `top` (article id, text) pairs, skipping any whose text nearly
+    repeats an already kept passage of another article.
+
+    The same statement is often published in several places (a readout and the fact sheet
+    quoting it, a wire story and its repost); the reader should see it once, in its best place.
+    """
+    kept: list[tuple[object, frozenset[tuple[str, ...]]]] = []
+    picked: list[int] = []
+    for index, (article, text) in enumerate(passages):
+        if len(picked) == top:
+            break
+        shingles = _shingles(text)
+        if any(other != article and _jaccard(shingles, seen) >= NEAR_DUPLICATE
+               for other, seen in kept):  # fmt: skip
+            continue
+        kept.append((article, shingles))
+        picked.append(index)
+    return picked
+
+
+def _shingles(text: str) -> frozenset[tuple[str, ...]]:
+    words = _WORDS.findall(text.casefold())
+    return frozenset(zip(words, words[1:], words[2:], strict=False)) or frozenset({tuple(words)})
+
+
+def _jaccard(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _top_positive(scores: Floats, k: int) -> Rows:
+    """Rows of the k highest positive scores (unordered)."""
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) > k:
+        positive = positive[np.argpartition(scores[positive], -k)[-k:]]
+    return positive.astype(np.int64)

@@ -1,0 +1,333 @@
+"""The index on disk: generations, manifest, atomic switch, and the SQLite side of each one.
+
+Layout of an index directory::
+
+    CURRENT                  name of the generation in use (replaced atomically)
+    .lock                    held by the one build that may run at a time
+    generations/<name>/      manifest.json, passages.sqlite, passages.faiss,
+                             sentences.faiss, bm25/
+
+A build writes a complete new generation beside the old one and only then replaces CURRENT,
+so a crash at any point leaves the previous index serving. Readers resolve CURRENT once and
+keep their generation; the previous generation is kept so a reader mid-query never loses it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import shutil
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from embeddings.errors import IndexBusyError, IndexIncompatibleError, IndexMissingError
+from embeddings.lexical import LexicalIndex
+from embeddings.vectors import VectorIndex
+
+FORMAT_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE articles (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    date TEXT,
+    url TEXT,
+    source TEXT,
+    license TEXT,
+    path TEXT NOT NULL,
+    paragraphs TEXT NOT NULL,   -- JSON list: the full article, for "read the whole thing"
+    digest TEXT NOT NULL        -- over its passages' digests: tells changed from unchanged
+);
+CREATE TABLE passages (
+    id INTEGER PRIMARY KEY,     -- row in passages.faiss
+    article_id TEXT NOT NULL REFERENCES articles(id),
+    position INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    digest TEXT NOT NULL        -- of the model input; equal digest, reusable vector
+);
+CREATE INDEX passages_by_article ON passages(article_id, position);
+CREATE TABLE sentences (
+    id INTEGER PRIMARY KEY,     -- row in sentences.faiss; a passage's sentences are contiguous
+    passage_id INTEGER NOT NULL REFERENCES passages(id),
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    digest TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    format_version: int
+    model: str
+    dimension: int
+    count: int  # passages
+    sentences: int
+    articles: int
+    created: str
+    sources: list[str]
+
+    @classmethod
+    def read(cls, path: Path) -> Manifest:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise IndexIncompatibleError(f"the index manifest cannot be read ({error})") from None
+        if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+            found = data.get("format_version") if isinstance(data, dict) else None
+            raise IndexIncompatibleError(
+                f"the index is format {found!r}; this newsdesk reads format {FORMAT_VERSION}"
+            )
+        try:
+            return cls(**{key: data[key] for key in cls.__dataclass_fields__})
+        except (KeyError, TypeError) as error:
+            raise IndexIncompatibleError(f"the index manifest lacks {error}") from None
+
+    def write(self, path: Path) -> None:
+        _write_atomically(path, json.dumps(asdict(self), indent=2) + "\n")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class IndexDirectory:
+    """Generations inside one index directory and the pointer to the current one."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.generations = root / "generations"
+        self._pointer = root / "CURRENT"
+
+    def current(self) -> Path | None:
+        try:
+            name = self._pointer.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        path = self.generations / name
+        return path if name and path.is_dir() else None
+
+    def current_token(self) -> tuple[int, int] | None:
+        """Changes whenever CURRENT is replaced: cheap enough to check before every query."""
+        try:
+            stat = self._pointer.stat()
+        except FileNotFoundError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns
+
+    def new_generation(self) -> Path:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+        path = self.generations / f"{stamp}-{uuid.uuid4().hex[:8]}"
+        path.mkdir(parents=True)
+        return path
+
+    def switch(self, generation: Path) -> None:
+        """Make `generation` current in one atomic rename."""
+        if not (generation / "manifest.json").is_file():
+            raise IndexIncompatibleError(f"refusing to switch to incomplete {generation.name}")
+        _write_atomically(self._pointer, generation.name + "\n")
+
+    def prune(self, keep: Iterable[Path | None]) -> None:
+        """Delete every generation but those in `keep` (leftovers of crashed builds too)."""
+        kept = {path for path in keep if path is not None}
+        if self.generations.is_dir():
+            for path in self.generations.iterdir():
+                if path not in kept:
+                    shutil.rmtree(path, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def build_lock(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / ".lock").open("w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise IndexBusyError(
+                    "another build of this index is running; try again when it ends"
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRow:
+    id: str
+    title: str
+    date: str | None
+    url: str | None
+    source: str | None
+    license: str | None
+    path: str
+    paragraphs: Sequence[str]
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class PassageRow:
+    article_id: str
+    position: int
+    text: str
+    digest: str
+    sentences: Sequence[tuple[int, int, str]]  # (start, end, digest)
+
+
+def write_generation(
+    directory: Path,
+    manifest: Manifest,
+    articles: Sequence[ArticleRow],
+    passages: Sequence[PassageRow],
+    passage_vectors: npt.NDArray[np.float32],
+    sentence_vectors: npt.NDArray[np.float32],
+    lexical: LexicalIndex,
+) -> None:
+    """Write every file of a generation; the manifest goes last and marks it complete."""
+    with contextlib.closing(sqlite3.connect(directory / "passages.sqlite")) as db:
+        db.executescript(SCHEMA)
+        db.executemany(
+            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                (a.id, a.title, a.date, a.url, a.source, a.license, a.path,
+                 json.dumps(list(a.paragraphs), ensure_ascii=False), a.digest)
+                for a in articles
+            ),
+        )  # fmt: skip
+        db.executemany(
+            "INSERT INTO passages VALUES (?, ?, ?, ?, ?)",
+            ((i, p.article_id, p.position, p.text, p.digest) for i, p in enumerate(passages)),
+        )
+        sentences = ((i, a, b, d) for i, p in enumerate(passages) for a, b, d in p.sentences)
+        db.executemany(
+            "INSERT INTO sentences VALUES (?, ?, ?, ?, ?)",
+            ((row, *sentence) for row, sentence in enumerate(sentences)),
+        )
+        db.commit()
+    VectorIndex.from_vectors(passage_vectors, manifest.dimension).save(directory / "passages.faiss")
+    VectorIndex.from_vectors(sentence_vectors, manifest.dimension).save(
+        directory / "sentences.faiss"
+    )
+    (directory / "bm25").mkdir()
+    lexical.save(directory / "bm25")
+    for path in directory.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+    manifest.write(directory / "manifest.json")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class Generation:
+    """One loaded generation: vectors and BM25 in memory, texts and metadata in SQLite."""
+
+    def __init__(self, path: Path, model: str, dimension: int) -> None:
+        self.path = path
+        self.manifest = Manifest.read(path / "manifest.json")
+        if self.manifest.model != model or self.manifest.dimension != dimension:
+            raise IndexIncompatibleError(
+                f"the index was built with {self.manifest.model} ({self.manifest.dimension}d) "
+                f"but the configured model is {model} ({dimension}d)"
+            )
+        self.passages = VectorIndex.load(path / "passages.faiss", self.manifest.count, dimension)
+        self.sentences = VectorIndex.load(
+            path / "sentences.faiss", self.manifest.sentences, dimension
+        )
+        self.lexical = LexicalIndex.load(path / "bm25")
+        if (self.lexical.size, self.lexical.sentences) != (
+            self.manifest.count,
+            self.manifest.sentences,
+        ):
+            raise IndexIncompatibleError("the BM25 index does not match the passages")
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(
+                f"file:{path / 'passages.sqlite'}?mode=ro", uri=True, check_same_thread=False
+            )
+            rows = self._db.execute("SELECT passage_id, start, end FROM sentences ORDER BY id")
+            sentence_table = np.array(rows.fetchall(), dtype=np.int64).reshape(-1, 3)
+            articles = self._db.execute(
+                "SELECT p.id, a.rowid FROM passages p JOIN articles a ON a.id = p.article_id "
+                "ORDER BY p.id"
+            ).fetchall()
+            id_ranges = [
+                self._db.execute(f"SELECT MIN(id), MAX(id), COUNT(*) FROM {table}").fetchone()
+                for table in ("passages", "sentences")
+            ]
+        except sqlite3.Error as error:
+            raise IndexIncompatibleError(f"passages.sqlite cannot be read ({error})") from None
+        # Row ids are positions in the FAISS files: they must run 0..n-1 with no gaps.
+        expected = [(0, n - 1, n) if n else (None, None, 0)
+                    for n in (self.manifest.count, self.manifest.sentences)]  # fmt: skip
+        if id_ranges != expected or len(articles) != self.manifest.count:
+            raise IndexIncompatibleError("passages.sqlite does not match the manifest")
+        # In-memory maps the ranker needs for every query, without touching SQLite.
+        self.sentence_passage = sentence_table[:, 0]
+        self.sentence_spans = sentence_table[:, 1:]
+        self.passage_article = np.array([row[1] for row in articles], dtype=np.int64)
+        bounds = np.searchsorted(self.sentence_passage, np.arange(self.manifest.count + 1))
+        self.passage_sentences = np.stack([bounds[:-1], bounds[1:]], axis=1)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, parameters).fetchall()
+
+    def passage_rows(self, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
+        """id → (text, position, article id, title, date, url, source) for the given passages."""
+        marks = ",".join("?" * len(ids))
+        rows = self.query(
+            "SELECT p.id, p.text, p.position, a.id, a.title, a.date, a.url, a.source "
+            f"FROM passages p JOIN articles a ON a.id = p.article_id WHERE p.id IN ({marks})",
+            [int(i) for i in ids],
+        )
+        return {row[0]: row[1:] for row in rows}
+
+    def digests(self) -> tuple[dict[str, int], dict[str, int]]:
+        """digest → row for passages and for sentences: what a new build may reuse."""
+        passages = {d: i for i, d in self.query("SELECT id, digest FROM passages")}
+        sentences = {d: i for i, d in self.query("SELECT id, digest FROM sentences")}
+        return passages, sentences
+
+    def article_digests(self) -> dict[str, str]:
+        return {str(a): str(b) for a, b in self.query("SELECT id, digest FROM articles")}
+
+
+def open_current(root: Path, model: str, dimension: int) -> Generation:
+    """The generation CURRENT names, checked against the configured model."""
+    directory = IndexDirectory(root)
+    path = directory.current()
+    if path is None:
+        raise IndexMissingError(f"no index in {root} yet")
+    return Generation(path, model, dimension)

@@ -1,0 +1,59 @@
+"""Shared fixtures: the real model (loaded once), the shipped archive's index (built once),
+isolated settings, and small article folders written per test."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from embeddings import Engine, SentenceTransformerEncoder
+from embeddings.indexer import build_index
+
+from .helpers import DATA
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test sees the developer's NEWSDESK_* variables or .env file."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("NEWSDESK_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def encoder() -> SentenceTransformerEncoder:
+    """The real bundled all-MiniLM-L6-v2, loaded once per test session."""
+    return SentenceTransformerEncoder()
+
+
+@pytest.fixture(scope="session")
+def shipped_index(
+    encoder: SentenceTransformerEncoder, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The index of the repository's data/ folder, built once with the real model."""
+    index_dir = tmp_path_factory.mktemp("shipped") / "index"
+    build_index([DATA], index_dir, encoder)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def shipped_engine(shipped_index: Path, encoder: SentenceTransformerEncoder) -> Engine:
+    """A read-only engine over the shipped archive (tests that change an index copy it)."""
+    return Engine(shipped_index, encoder)
+
+
+@pytest.fixture
+def shipped_copy(shipped_index: Path, tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """(data dir, index dir): private copies of the shipped archive and its index."""
+    data_dir = tmp_path / "data"
+    index_dir = tmp_path / "index"
+    shutil.copytree(DATA, data_dir)
+    shutil.copytree(shipped_index, index_dir)
+    return data_dir, index_dir

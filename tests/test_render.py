@@ -1,0 +1,81 @@
+"""Rendering: marking, trimming, escaping and splitting under Telegram's limit."""
+
+from __future__ import annotations
+
+from bot.render import (
+    TELEGRAM_LIMIT,
+    answer_html,
+    article_messages,
+    result_html,
+    terminal_answer,
+    trim_around,
+    visible_length,
+)
+from embeddings import Answer, Article, Result
+
+
+def result(text: str = "Intro. The <answer> & more. Outro.", start: int = 7, end: int = 27,
+           **fields: object) -> Result:  # fmt: skip
+    values: dict[str, object] = {
+        "article_id": "a", "title": "T <i>", "date": "2023-02-22", "url": "https://e.org/?a=1&b=2",
+        "source": "S", "position": 0, "text": text, "answer_start": start, "answer_end": end,
+        "score": 1.0,
+    }  # fmt: skip
+    values.update(fields)
+    return Result(**values)  # type: ignore[arg-type]
+
+
+def test_trim_around_keeps_the_answer_whole_and_cuts_at_words() -> None:
+    text = (
+        " ".join(f"w{i}" for i in range(200))
+        + " ANSWER HERE. "
+        + " ".join(f"v{i}" for i in range(200))
+    )
+    start = text.index("ANSWER")
+    end = start + len("ANSWER HERE.")
+    trimmed, a, b = trim_around(text, start, end, 120)
+    assert trimmed[a:b] == "ANSWER HERE."
+    assert trimmed.startswith("…")
+    assert trimmed.endswith("…")
+    assert len(trimmed) <= 122
+    assert all(part.startswith(("w", "v", "…", "ANSWER", "HERE")) for part in trimmed.split())
+
+
+def test_short_text_is_not_trimmed() -> None:
+    assert trim_around("abc def", 0, 3, 100) == ("abc def", 0, 3)
+
+
+def test_telegram_html_bolds_the_answer_and_escapes_everything_else() -> None:
+    html = result_html(result(), 1)
+    assert html.startswith("1. Intro. <b>The &lt;answer&gt; &amp; more.</b> Outro.")
+    assert "<i>T &lt;i&gt;</i>" in html
+    assert '<a href="https://e.org/?a=1&amp;b=2">link</a>' in html
+    assert "22 Feb 2023" in html
+
+
+def test_a_declined_answer_shows_no_passages() -> None:
+    declined = Answer("q", answered=False, confidence=0.1, results=[result()])
+    assert "couldn't find" in answer_html(declined, [])
+    assert "weak match" in terminal_answer(declined, str)
+
+
+def test_long_articles_split_between_paragraphs_under_the_limit() -> None:
+    paragraphs = tuple(f"Paragraph {i} " + "x" * 900 for i in range(12))
+    article = Article(id="a", title="Long & winding", paragraphs=paragraphs, url="https://e.org")
+    messages = article_messages(article)
+    assert len(messages) >= 3
+    assert all(visible_length(m) <= TELEGRAM_LIMIT for m in messages)
+    assert messages[0].startswith("<b>Long &amp; winding</b>")
+    joined = "\n\n".join(messages)
+    assert all(p in joined for p in paragraphs)  # nothing lost, no paragraph cut
+
+
+def test_a_paragraph_longer_than_a_message_is_cut_between_words() -> None:
+    article = Article(id="a", title="T", paragraphs=("word " * 2000,))
+    messages = article_messages(article)
+    assert all(visible_length(m) <= TELEGRAM_LIMIT for m in messages)
+    assert sum(m.count("word") for m in messages) == 2000
+
+
+def test_visible_length_counts_utf16_units_after_markup() -> None:
+    assert visible_length("<b>a&amp;b</b> 😀") == 6
