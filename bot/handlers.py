@@ -204,7 +204,7 @@ async def button(update: Update, context: Context) -> None:
         await query.answer("Thanks for the feedback!")
     elif action == "m":
         await query.answer()
-        await _send_page(update, session, token, int(argument or 0), d)
+        await _send_page(update, session, token, int(argument) if argument.isdigit() else 0, d)
     elif action == "f":
         await query.answer()
         await _send_article(update, session, d)

@@ -7,6 +7,7 @@ JSON Lines file does not sink the rest of the file). A file that yields nothing 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email.utils
 import json
@@ -114,7 +115,7 @@ def parse_file(path: Path, article_id: str | None = None) -> ParsedFile:
     if not parsed.articles:
         reasons = "; ".join(parsed.problems[:3]) or "no articles found"
         raise ParseError(reasons)
-    parsed.articles = [_with_path(a, str(path)) for a in parsed.articles]
+    parsed.articles = [dataclasses.replace(a, path=str(path)) for a in parsed.articles]
     return parsed
 
 
@@ -126,19 +127,6 @@ def read_text(path: Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ParseError(f"not UTF-8 text (byte {error.start})") from None
-
-
-def _with_path(article: Article, path: str) -> Article:
-    return Article(
-        id=article.id,
-        title=article.title,
-        paragraphs=article.paragraphs,
-        date=article.date,
-        url=article.url,
-        source=article.source,
-        license=article.license,
-        path=path,
-    )
 
 
 # --------------------------------------------------------------------------- plain text

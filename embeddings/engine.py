@@ -231,11 +231,7 @@ def validate_upload(name: str, content: bytes, data_dir: Path) -> list[Article]:
         shown = "; ".join(parsed.problems[:3])
         more = f" (and {len(parsed.problems) - 3} more)" if len(parsed.problems) > 3 else ""
         raise ParseError(f"{shown}{more}")
-    return [_replace_path(a, str(data_dir / name)) for a in parsed.articles]
-
-
-def _replace_path(article: Article, path: str) -> Article:
-    return dataclasses.replace(article, path=path)
+    return [dataclasses.replace(a, path=str(data_dir / name)) for a in parsed.articles]
 
 
 def _write_file(target: Path, content: bytes) -> None:

@@ -134,6 +134,8 @@ def build_from_articles(
                 (a, chunk_article(a, encoder.count_tokens, encoder.max_tokens)) for a in articles
             ]
             plan = _plan([(a, ps) for a, ps in chunked if ps])
+            if not plan.passages:
+                raise NothingIndexedError("no article had any text to index")
             passage_vectors, sentence_vectors = _vectors(plan, encoder, previous, summary, report)
             _count_changes(summary, plan.articles, previous)
             report(BuildProgress("writing", 0, 1))
@@ -218,19 +220,8 @@ def _plan(chunked: Sequence[tuple[Article, list[Passage]]]) -> _Plan:
             )
             rows.append(row)
         metadata = f"{article.date}|{article.url}|{article.source}"
-        plan.articles.append(
-            ArticleRow(
-                id=article.id,
-                title=article.title,
-                date=article.date,
-                url=article.url,
-                source=article.source,
-                license=article.license,
-                path=article.path,
-                paragraphs=article.paragraphs,
-                digest=_digest("|".join([metadata, *(r.digest for r in rows)])),
-            )
-        )
+        digest = _digest("|".join([metadata, *(r.digest for r in rows)]))
+        plan.articles.append(ArticleRow(article, digest))
         plan.passages.extend(rows)
     return plan
 
@@ -280,11 +271,11 @@ def _count_changes(
     summary: BuildSummary, articles: list[ArticleRow], previous: Generation | None
 ) -> None:
     old = previous.article_digests() if previous else {}
-    for article in articles:
-        if article.id not in old:
+    for row in articles:
+        if row.article.id not in old:
             summary.new += 1
-        elif old[article.id] != article.digest:
+        elif old[row.article.id] != row.digest:
             summary.changed += 1
         else:
             summary.unchanged += 1
-    summary.removed = len(set(old) - {a.id for a in articles})
+    summary.removed = len(set(old) - {row.article.id for row in articles})

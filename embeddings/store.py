@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from embeddings.articles import Article
 from embeddings.errors import IndexBusyError, IndexIncompatibleError, IndexMissingError
 from embeddings.lexical import LexicalIndex
 from embeddings.vectors import VectorIndex
@@ -181,15 +182,8 @@ class IndexDirectory:
 
 @dataclass(frozen=True, slots=True)
 class ArticleRow:
-    id: str
-    title: str
-    date: str | None
-    url: str | None
-    source: str | None
-    license: str | None
-    path: str
-    paragraphs: Sequence[str]
-    digest: str
+    article: Article
+    digest: str  # over its metadata and passages: tells changed articles from unchanged
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,8 +211,9 @@ def write_generation(
             "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (a.id, a.title, a.date, a.url, a.source, a.license, a.path,
-                 json.dumps(list(a.paragraphs), ensure_ascii=False), a.digest)
-                for a in articles
+                 json.dumps(list(a.paragraphs), ensure_ascii=False), row.digest)
+                for row in articles
+                for a in [row.article]
             ),
         )  # fmt: skip
         db.executemany(
