@@ -17,7 +17,7 @@ try:
         MessageEntity,
         Update,
     )
-    from telegram.constants import ChatAction, ChatType, ParseMode
+    from telegram.constants import ChatType, ParseMode
     from telegram.error import RetryAfter, TelegramError
     from telegram.ext import (
         AIORateLimiter,
@@ -43,7 +43,6 @@ __all__ = [
     "BotCommand",
     "BotCommandScopeChat",
     "CallbackQueryHandler",
-    "ChatAction",
     "ChatType",
     "CommandHandler",
     "ContextTypes",
