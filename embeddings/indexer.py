@@ -57,7 +57,6 @@ class BuildSummary:
     reused: int = 0  # vectors taken from the previous generation
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)  # "file: reason", one per skipped item
-    generation: str = ""
 
 
 def _digest(text: str) -> str:
@@ -172,7 +171,6 @@ def build_from_articles(
         directory.prune(keep=[target, serving])
     summary.articles = manifest.articles
     summary.passages = manifest.count
-    summary.generation = target.name
     summary.seconds = time.perf_counter() - started
     report(BuildProgress("done", 1, 1))
     return summary
