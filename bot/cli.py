@@ -17,13 +17,11 @@ from tqdm import tqdm
 
 from bot.progressbar import ProgressBar
 from bot.render import human_date, json_answer, terminal_answer
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, load_settings, make_engine
 from embeddings import (
     BuildSummary,
-    Engine,
     IndexMissingError,
     NewsdeskError,
-    SentenceTransformerEncoder,
 )
 
 
@@ -104,11 +102,6 @@ def _positive(value: str) -> int:
     return number
 
 
-def _engine(settings: Settings) -> Engine:
-    encoder = SentenceTransformerEncoder(settings.model)
-    return Engine(settings.index_dir, encoder, settings.max_question_chars)
-
-
 def _print_summary(summary: BuildSummary, out: Callable[[str], None]) -> None:
     for problem in summary.problems:
         out(f"skipped {problem}")
@@ -129,14 +122,14 @@ def _stderr(line: str) -> None:
 
 def _index(args: argparse.Namespace, settings: Settings) -> int:
     paths = args.paths or [settings.data_dir]
-    engine = _engine(settings)
+    engine = make_engine(settings)
     summary = engine.build(paths, ProgressBar())
     _print_summary(summary, print)
     return 0
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    engine = _engine(settings)
+    engine = make_engine(settings)
     if not engine.has_index():
         _stderr(f"No index yet: building one from {settings.data_dir} (only this once).")
         _print_summary(engine.build([settings.data_dir], ProgressBar()), _stderr)
@@ -155,7 +148,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from embeddings.evaluate import evaluate
 
-    encoder = SentenceTransformerEncoder(settings.model)
+    engine = make_engine(settings)
     bar: tqdm[Any] | None = None
 
     def on_query(done: int, total: int) -> None:
@@ -164,7 +157,9 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
             bar = tqdm(total=total, desc="Questions", unit="q", file=sys.stderr)
         bar.update(done - bar.n)
 
-    result = evaluate(args.beir_dir, encoder, args.limit, ProgressBar(), on_query)
+    result = evaluate(
+        args.beir_dir, engine.encoder, args.limit, ProgressBar(), on_query, engine.multilingual
+    )
     if bar is not None:
         bar.close()
     if args.json:
@@ -178,7 +173,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
-    engine = _engine(settings)
+    engine = make_engine(settings)
     if not engine.has_index():
         raise IndexMissingError(
             f"no index in {settings.index_dir} yet: run `newsdesk index` to build one"

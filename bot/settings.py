@@ -12,7 +12,8 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from embeddings import DEFAULT_MODEL, NewsdeskError
+from embeddings import DEFAULT_MODEL, Engine, NewsdeskError, SentenceTransformerEncoder
+from embeddings.multilingual import MultilingualEncoder
 
 
 class Settings(BaseSettings):
@@ -25,6 +26,9 @@ class Settings(BaseSettings):
     index_dir: Path = Path(".newsdesk/index")
     model: str = DEFAULT_MODEL
     max_question_chars: int = Field(default=1000, ge=10)
+    # Questions in other languages (Russian, Chinese, German, ...): a second, multilingual model
+    # embeds every passage at index time (slower indexing) and reads non-English questions.
+    multilingual: bool = True
 
     # The bot
     telegram_token: SecretStr | None = None
@@ -64,3 +68,13 @@ def load_settings(**overrides: Any) -> Settings:
         where = ".".join(str(part) for part in first["loc"])
         name = f"NEWSDESK_{where.upper()}" if where else "settings"
         raise SettingsError(f"{name}: {first['msg']}") from None
+
+
+def make_engine(settings: Settings) -> Engine:
+    """The engine the settings describe (models are loaded here, the index on first use)."""
+    return Engine(
+        settings.index_dir,
+        SentenceTransformerEncoder(settings.model),
+        settings.max_question_chars,
+        MultilingualEncoder() if settings.multilingual else None,
+    )

@@ -7,6 +7,8 @@
 - Paragraphs longer than the model's input window are split on sentence boundaries into pieces
   of about equal size.
 - Exact duplicate passages inside one article are kept once.
+- A passage quoting someone it does not name ("..., he said") carries that speaker along
+  (see `speakers`), so the encoder and BM25 both see who is talking.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 
 from embeddings.articles import Article
 from embeddings.sentences import Span, sentence_spans
+from embeddings.speakers import named_speaker, speakers
 
 TokenCounter = Callable[[str], int]
 
@@ -33,11 +36,14 @@ class Passage:
     position: int  # order within the article, from 0
     text: str
     sentences: tuple[Span, ...]
+    speaker: str | None = None  # who is quoted, when the text itself leaves it implicit
 
 
-def model_input(title: str, text: str) -> str:
-    """What the encoder sees for a passage: the article title gives the passage its context."""
-    return f"{title}\n{text}" if title else text
+def model_input(title: str, text: str, speaker: str | None = None) -> str:
+    """What the encoder (and BM25) sees for a passage or a sentence: the article title and,
+    for a quote that does not name its speaker, the speaker give it its context."""
+    body = f"{speaker}: {text}" if speaker else text
+    return f"{title}\n{body}" if title else body
 
 
 def chunk_article(article: Article, count_tokens: TokenCounter, max_tokens: int) -> list[Passage]:
@@ -45,13 +51,17 @@ def chunk_article(article: Article, count_tokens: TokenCounter, max_tokens: int)
     units = _merge_short([p for p in article.paragraphs if len(_WORD.findall(p)) > 0])
     passages: list[Passage] = []
     seen: set[str] = set()
-    for unit in units:
+    for unit, implicit in zip(units, speakers(units), strict=True):
+        named = named_speaker(unit)
         for piece in _fit(unit, article.title, count_tokens, max_tokens):
             key = " ".join(piece.casefold().split())
             if key in seen:
                 continue
             seen.add(key)
-            passages.append(Passage(article.id, len(passages), piece, tuple(sentence_spans(piece))))
+            # A long paragraph split in two: the second half may lose the name the first had.
+            speaker = implicit or (named if named and named not in piece else None)
+            spans = tuple(sentence_spans(piece))
+            passages.append(Passage(article.id, len(passages), piece, spans, speaker))
     return passages
 
 

@@ -26,6 +26,7 @@ from embeddings.errors import (
     QuestionError,
 )
 from embeddings.indexer import BuildSummary, ProgressCallback, build_index
+from embeddings.multilingual import MultilingualEncoder
 from embeddings.search import Answer, Searcher
 from embeddings.store import Generation, IndexDirectory, Manifest
 
@@ -49,9 +50,11 @@ class Engine:
         index_dir: Path,
         encoder: Encoder,
         max_question_chars: int = DEFAULT_MAX_QUESTION_CHARS,
+        multilingual: MultilingualEncoder | None = None,
     ) -> None:
         self.index_dir = index_dir
         self.encoder = encoder
+        self.multilingual = multilingual
         self.max_question_chars = max_question_chars
         self._directory = IndexDirectory(index_dir)
         self._lock = threading.Lock()
@@ -79,7 +82,7 @@ class Engine:
                     ) from None
                 # The old generation is not closed here: a search in another thread may still
                 # be reading it. It is released when the last reference goes.
-                self._searcher = Searcher(generation, self.encoder)
+                self._searcher = Searcher(generation, self.encoder, multilingual=self.multilingual)
                 self._token = token
             return self._searcher
 
@@ -90,7 +93,7 @@ class Engine:
         self, sources: Sequence[Path], progress: ProgressCallback | None = None
     ) -> BuildSummary:
         """Re-index `sources` (incrementally) and serve the result from the next search on."""
-        summary = build_index(sources, self.index_dir, self.encoder, progress)
+        summary = build_index(sources, self.index_dir, self.encoder, progress, self.multilingual)
         self._current()  # load the new generation here, not in the next reader's question
         return summary
 

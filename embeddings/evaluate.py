@@ -20,6 +20,7 @@ from embeddings.articles import Article, clean_inline
 from embeddings.encoder import Encoder
 from embeddings.errors import ParseError
 from embeddings.indexer import ProgressCallback, build_from_articles
+from embeddings.multilingual import MultilingualEncoder
 from embeddings.search import Searcher
 from embeddings.store import open_current
 
@@ -112,14 +113,17 @@ def evaluate(
     limit: int | None = None,
     progress: ProgressCallback | None = None,
     on_query: Callable[[int, int], None] | None = None,
+    multilingual: MultilingualEncoder | None = None,
 ) -> dict[str, float]:
     """Build a temporary index of the folder's corpus, run its queries, return the metrics."""
     data = load_beir(folder)
     query_ids = sample_queries(data, limit)
     with tempfile.TemporaryDirectory(prefix="newsdesk-eval-") as index_dir:
-        build_from_articles(data.corpus, Path(index_dir), encoder, progress)
+        build_from_articles(
+            data.corpus, Path(index_dir), encoder, progress, multilingual=multilingual
+        )
         generation = open_current(Path(index_dir), encoder.name, encoder.dimension)
-        searcher = Searcher(generation, encoder)
+        searcher = Searcher(generation, encoder, multilingual=multilingual)
         ranked: list[list[str]] = []
         timings: list[float] = []
         for done, query_id in enumerate(query_ids, start=1):

@@ -44,6 +44,23 @@ def fuse(dense: Array, sentence: Array, lexical: Array, weights: Weights) -> Arr
     return fused
 
 
+# Fitted on half of the XQuAD questions (benchmarks/calibrate.py); the multilingual similarity
+# leads, BM25 adds the names and numbers that survive translation.
+CROSSLINGUAL_WEIGHTS = (1.0, 0.2, 0.2, 0.5)  # translated, dense, sentence, lexical
+
+
+def fuse_crosslingual(translated: Array, dense: Array, sentence: Array, lexical: Array) -> Array:
+    """Fused score for a question in another language: the multilingual signal leads."""
+    t, d, s, b = CROSSLINGUAL_WEIGHTS
+    fused: Array = (
+        np.float32(t) * zscore(translated)
+        + np.float32(d) * zscore(dense)
+        + np.float32(s) * zscore(sentence)
+        + np.float32(b) * zscore(lexical)
+    )
+    return fused
+
+
 @dataclass(frozen=True, slots=True)
 class Calibration:
     """Logistic model of P(top result answers the question) from absolute signals."""
@@ -76,3 +93,42 @@ def fit_logistic(
         weights -= rate * gradient
         bias -= rate * float(np.mean(p - y))
     return {n: float(w) for n, w in zip(names, weights, strict=True)}, bias
+
+
+@dataclass(frozen=True, slots=True)
+class CurvePoint:
+    threshold: float
+    answerable_declined: float  # share of questions the archive answers that we decline
+    absent_declined: float  # share of questions about absent topics that we decline
+
+
+def decline_curve(
+    probabilities: Sequence[float], answerable: Sequence[bool], thresholds: Sequence[float]
+) -> list[CurvePoint]:
+    """What each threshold would decline, among answerable and among absent-topic questions."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    y = np.asarray(answerable, dtype=bool)
+    points = []
+    for t in thresholds:
+        declined = p < t
+        points.append(
+            CurvePoint(
+                threshold=float(t),
+                answerable_declined=float(declined[y].mean()) if y.any() else 0.0,
+                absent_declined=float(declined[~y].mean()) if (~y).any() else 0.0,
+            )
+        )
+    return points
+
+
+def pick_threshold(
+    probabilities: Sequence[float], answerable: Sequence[bool], max_answerable_declined: float
+) -> float:
+    """The highest threshold (most declines of absent topics) that declines at most the given
+    share of answerable questions."""
+    p = np.sort(np.asarray(probabilities, dtype=np.float64)[np.asarray(answerable, dtype=bool)])
+    if len(p) == 0:
+        return 0.5
+    # Declining p < t for t = the k-th smallest probability declines exactly k of them.
+    k = math.floor(max_answerable_declined * len(p))
+    return float(p[min(k, len(p) - 1)])

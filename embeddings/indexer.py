@@ -22,6 +22,7 @@ from embeddings.chunking import Passage, chunk_article, model_input
 from embeddings.encoder import Encoder, Vectors
 from embeddings.errors import NewsdeskError, NothingIndexedError, ParseError
 from embeddings.lexical import LexicalIndex
+from embeddings.multilingual import MultilingualEncoder
 from embeddings.store import (
     FORMAT_VERSION,
     ArticleRow,
@@ -63,9 +64,9 @@ def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
-def sentence_input(title: str, sentence: str) -> str:
-    """What the encoder sees for one sentence (the title again supplies the context)."""
-    return model_input(title, sentence)
+def sentence_input(title: str, sentence: str, speaker: str | None = None) -> str:
+    """What the encoder sees for one sentence (title and speaker again supply the context)."""
+    return model_input(title, sentence, speaker)
 
 
 def load_articles(sources: Iterable[Path]) -> tuple[list[Article], list[str]]:
@@ -99,11 +100,12 @@ def build_index(
     index_dir: Path,
     encoder: Encoder,
     progress: ProgressCallback | None = None,
+    multilingual: MultilingualEncoder | None = None,
 ) -> BuildSummary:
     """Make the index in `index_dir` reflect exactly the articles under `sources`."""
     articles, problems = load_articles(sources)
     return build_from_articles(
-        articles, index_dir, encoder, progress, problems, [str(s) for s in sources]
+        articles, index_dir, encoder, progress, problems, [str(s) for s in sources], multilingual
     )
 
 
@@ -114,6 +116,7 @@ def build_from_articles(
     progress: ProgressCallback | None = None,
     problems: Sequence[str] = (),
     sources: Sequence[str] = (),
+    multilingual: MultilingualEncoder | None = None,
 ) -> BuildSummary:
     """Write a new generation holding exactly `articles` and make it current."""
     started = time.perf_counter()
@@ -135,12 +138,13 @@ def build_from_articles(
             plan = _plan([(a, ps) for a, ps in chunked if ps])
             if not plan.passages:
                 raise NothingIndexedError("no article had any text to index")
-            passage_vectors, sentence_vectors = _vectors(plan, encoder, previous, summary, report)
+            passage_vectors, sentence_vectors, *translated = _vectors(
+                plan, encoder, multilingual, previous, summary, report
+            )
             _count_changes(summary, plan.articles, previous)
             report(BuildProgress("writing", 0, 1))
             lexical = LexicalIndex.build(
-                [text for _, text in plan.passage_inputs],
-                [p.text[a:b] for p in plan.passages for a, b, _ in p.sentences],
+                [text for _, text in plan.passage_inputs], plan.sentence_words
             )
             target = directory.new_generation()
             manifest = Manifest(
@@ -152,6 +156,7 @@ def build_from_articles(
                 articles=len(plan.articles),
                 created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 sources=list(sources),
+                multilingual=multilingual.name if multilingual else None,
             )
             write_generation(
                 target,
@@ -161,6 +166,7 @@ def build_from_articles(
                 passage_vectors,
                 sentence_vectors,
                 lexical,
+                translated[0] if translated else None,
             )
             report(BuildProgress("switching", 0, 1))
             directory.switch(target)
@@ -194,15 +200,16 @@ class _Plan:
     passages: list[PassageRow]
     passage_inputs: list[tuple[str, str]]  # (digest, model input), one per passage
     sentence_inputs: list[tuple[str, str]]  # (digest, model input), one per sentence
+    sentence_words: list[str]  # what coverage reads of each sentence: speaker and text
 
 
 def _plan(chunked: Sequence[tuple[Article, list[Passage]]]) -> _Plan:
-    plan = _Plan([], [], [], [])
+    plan = _Plan([], [], [], [], [])
     for article, pieces in chunked:
         rows = []
         for piece in pieces:
-            passage_input = model_input(article.title, piece.text)
-            sentences = [(a, b, sentence_input(article.title, piece.text[a:b]))
+            passage_input = model_input(article.title, piece.text, piece.speaker)
+            sentences = [(a, b, sentence_input(article.title, piece.text[a:b], piece.speaker))
                          for a, b in piece.sentences]  # fmt: skip
             row = PassageRow(
                 article_id=article.id,
@@ -216,6 +223,9 @@ def _plan(chunked: Sequence[tuple[Article, list[Passage]]]) -> _Plan:
                 (digest, text)
                 for (_, _, digest), (_, _, text) in zip(row.sentences, sentences, strict=True)
             )
+            plan.sentence_words.extend(
+                model_input("", piece.text[a:b], piece.speaker) for a, b in piece.sentences
+            )
             rows.append(row)
         metadata = f"{article.date}|{article.url}|{article.source}"
         digest = _digest("|".join([metadata, *(r.digest for r in rows)]))
@@ -227,17 +237,27 @@ def _plan(chunked: Sequence[tuple[Article, list[Passage]]]) -> _Plan:
 def _vectors(
     plan: _Plan,
     encoder: Encoder,
+    multilingual: MultilingualEncoder | None,
     previous: Generation | None,
     summary: BuildSummary,
     report: ProgressCallback,
-) -> tuple[Vectors, Vectors]:
-    """Passage and sentence vectors: reused by digest where possible, else encoded."""
+) -> list[Vectors]:
+    """Passage, sentence and (when asked for) multilingual passage vectors: reused by digest
+    where possible, else encoded."""
     old_passages, old_sentences = previous.digests() if previous else ({}, {})
-    jobs = [
-        (plan.passage_inputs, old_passages, previous.passages.matrix if previous else None),
-        (plan.sentence_inputs, old_sentences, previous.sentences.matrix if previous else None),
+    jobs: list[tuple[list[tuple[str, str]], dict[str, int], Vectors | None, _Encode]] = [
+        (plan.passage_inputs, old_passages, _matrix(previous, "passages"), encoder.encode),
+        (plan.sentence_inputs, old_sentences, _matrix(previous, "sentences"), encoder.encode),
     ]
-    total = sum(len({d for d, _ in inputs} - old.keys()) for inputs, old, _ in jobs)
+    if multilingual is not None:
+        reusable = previous is not None and previous.manifest.multilingual == multilingual.name
+        jobs.append((
+            plan.passage_inputs,
+            old_passages if reusable else {},
+            _matrix(previous, "multilingual"),
+            multilingual.encode_passages,
+        ))  # fmt: skip
+    total = sum(len({d for d, _ in inputs} - old.keys()) for inputs, old, _, _ in jobs)
     done = 0
     report(BuildProgress("encoding", 0, total))
 
@@ -247,12 +267,14 @@ def _vectors(
         report(BuildProgress("encoding", done, total))
 
     results: list[Vectors] = []
-    for inputs, old, matrix in jobs:
+    for inputs, old, matrix, encode in jobs:
         unique = dict(inputs)  # identical inputs (a sentence repeated) are encoded once
         fresh = [d for d in unique if d not in old]
-        vectors = encoder.encode([unique[d] for d in fresh], progress=advance)
+        vectors = encode([unique[d] for d in fresh], advance)
         encoded = dict(zip(fresh, vectors, strict=True))
-        out = np.empty((len(inputs), encoder.dimension), dtype=np.float32)
+        out = np.empty(
+            (len(inputs), vectors.shape[1] if len(fresh) else _width(matrix)), np.float32
+        )
         for row, (digest, _) in enumerate(inputs):
             if digest in encoded:
                 out[row] = encoded[digest]
@@ -262,7 +284,19 @@ def _vectors(
         summary.encoded += len(fresh)
         summary.reused += len(unique) - len(fresh)
         results.append(out)
-    return results[0], results[1]
+    return results
+
+
+_Encode = Callable[[Sequence[str], Callable[[int], None]], Vectors]
+
+
+def _matrix(generation: Generation | None, name: str) -> Vectors | None:
+    index = getattr(generation, name, None) if generation is not None else None
+    return index.matrix if index is not None else None
+
+
+def _width(matrix: Vectors | None) -> int:
+    return matrix.shape[1] if matrix is not None else 0
 
 
 def _count_changes(

@@ -11,10 +11,15 @@ then scored on three signals:
 
 The signals are z-scored over the candidate set and added. Whether to answer at all is a
 calibrated probability from absolute signals of the top passage.
+
+A question that is not in English (see `multilingual.is_english`) also gets a fourth signal,
+the multilingual model's passage similarity, which then leads the fusion, the decline and the
+choice of the sentence to mark.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,8 +28,10 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.encoder import Encoder
-from embeddings.fusion import Calibration, Weights, fuse
+from embeddings.fusion import Calibration, Weights, fuse, fuse_crosslingual
 from embeddings.lexical import QueryTerms, tokenize
+from embeddings.multilingual import MultilingualEncoder, is_english
+from embeddings.sentences import sentence_spans
 from embeddings.store import Generation
 
 Floats = npt.NDArray[np.float32]
@@ -38,6 +45,11 @@ DEFAULT_CALIBRATION = Calibration(
     threshold=0.5,
 )
 DEFAULT_WEIGHTS = Weights(dense=1.0, sentence=1.0, lexical=1.0)
+# For questions in other languages: from the multilingual similarity of the top passage alone
+# (MiniLM's signals mean little there). Fitted by benchmarks/calibrate.py.
+CROSSLINGUAL_CALIBRATION = Calibration(
+    coefficients={"translated": 30.0}, intercept=-24.0, threshold=0.5
+)
 
 CANDIDATES = 50  # taken from each of the passage and BM25 lists (twice as many sentences)
 SENTENCE_COVERAGE = 0.3  # weight of rare-word coverage next to a sentence's cosine similarity
@@ -81,6 +93,10 @@ class Ranking:
     sentence: Floats  # score of the best sentence
     best_sentence: Rows  # its row in the sentence index
     query: QueryTerms
+    # For a question in another language: the multilingual model's question vector and its
+    # similarity to each candidate passage.
+    translated: Floats | None = None
+    question_vector: Floats | None = None
 
 
 class Searcher:
@@ -90,11 +106,13 @@ class Searcher:
         encoder: Encoder,
         weights: Weights = DEFAULT_WEIGHTS,
         calibration: Calibration = DEFAULT_CALIBRATION,
+        multilingual: MultilingualEncoder | None = None,
     ) -> None:
         self.generation = generation
         self.encoder = encoder
         self.weights = weights
         self.calibration = calibration
+        self.multilingual = multilingual if generation.multilingual is not None else None
 
     def rank(self, question: str) -> Ranking:
         """Every candidate for `question`, best first."""
@@ -105,18 +123,25 @@ class Searcher:
         _, passage_hits = g.passages.search(vector, CANDIDATES)
         _, sentence_hits = g.sentences.search(vector, CANDIDATES * 2)
         bm25 = g.lexical.scores(tokens)
-        candidates = np.unique(
-            np.concatenate(
-                [
-                    passage_hits[passage_hits >= 0],
-                    g.sentence_passage[sentence_hits[sentence_hits >= 0]],
-                    _top_positive(bm25, CANDIDATES),
-                ]
-            )
-        ).astype(np.int64)
+        lists = [
+            passage_hits[passage_hits >= 0],
+            g.sentence_passage[sentence_hits[sentence_hits >= 0]],
+            _top_positive(bm25, CANDIDATES),
+        ]
+        foreign = None
+        if self.multilingual and g.multilingual is not None and not is_english(question):
+            foreign = self.multilingual.encode_query(question)
+            lists.append(g.multilingual.search(foreign, CANDIDATES)[1])
+        candidates = np.unique(np.concatenate(lists))
+        candidates = candidates[candidates >= 0].astype(np.int64)
         dense = g.passages.matrix[candidates] @ vector
         best_sentence, sentence = self._best_sentences(candidates, vector, query)
-        fused = fuse(dense, sentence, bm25[candidates], self.weights)
+        translated = None
+        if foreign is not None and g.multilingual is not None:
+            translated = g.multilingual.matrix[candidates] @ foreign
+            fused = fuse_crosslingual(translated, dense, sentence, bm25[candidates])
+        else:
+            fused = fuse(dense, sentence, bm25[candidates], self.weights)
         order = np.argsort(-fused, kind="stable")
         return Ranking(
             candidates[order],
@@ -125,6 +150,8 @@ class Searcher:
             sentence[order],
             best_sentence[order],
             query,
+            translated[order] if translated is not None else None,
+            foreign,
         )
 
     def _best_sentences(
@@ -156,8 +183,27 @@ class Searcher:
         rows = self.generation.passage_rows(pool)
         picked = collapse_near_duplicates([(rows[r][2], rows[r][0]) for r in pool], top)
         results = [self._result(ranking, i, rows[pool[i]]) for i in picked]
+        if ranking.translated is not None:
+            results = [self._mark_translated(ranking, r) for r in results]
+            confidence = CROSSLINGUAL_CALIBRATION.probability(
+                {"translated": float(ranking.translated[0])}
+            )
+            answered = confidence >= CROSSLINGUAL_CALIBRATION.threshold
+            return Answer(question, answered, confidence, results)
         confidence = self.confidence(ranking, f"{results[0].title}\n{results[0].text}")
         return Answer(question, confidence >= self.calibration.threshold, confidence, results)
+
+    def _mark_translated(self, ranking: Ranking, result: Result) -> Result:
+        """Re-pick the sentence to mark with the multilingual model: MiniLM cannot compare a
+        Russian question with English sentences."""
+        assert self.multilingual is not None
+        assert ranking.question_vector is not None
+        spans = sentence_spans(result.text)
+        if len(spans) < 2:
+            return result
+        vectors = self.multilingual.encode_passages([result.text[a:b] for a, b in spans])
+        start, end = spans[int(np.argmax(vectors @ ranking.question_vector))]
+        return dataclasses.replace(result, answer_start=start, answer_end=end)
 
     def confidence(self, ranking: Ranking, top_text: str) -> float:
         """Calibrated probability that the top passage answers the question."""

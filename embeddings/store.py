@@ -5,7 +5,7 @@ Layout of an index directory::
     CURRENT                  name of the generation in use (replaced atomically)
     .lock                    held by the one build that may run at a time
     generations/<name>/      manifest.json, passages.sqlite, passages.faiss,
-                             sentences.faiss, bm25/
+                             sentences.faiss, bm25/, multilingual.faiss (optional)
 
 A build writes a complete new generation beside the old one and only then replaces CURRENT,
 so a crash at any point leaves the previous index serving. Readers resolve CURRENT once and
@@ -34,6 +34,7 @@ import numpy.typing as npt
 from embeddings.articles import Article
 from embeddings.errors import IndexBusyError, IndexIncompatibleError, IndexMissingError
 from embeddings.lexical import LexicalIndex
+from embeddings.multilingual import DIMENSION as MULTILINGUAL_DIMENSION
 from embeddings.vectors import VectorIndex
 
 FORMAT_VERSION = 1
@@ -78,6 +79,8 @@ class Manifest:
     articles: int
     created: str
     sources: list[str]
+    # The model behind multilingual.faiss (passages only), or None when the index has none.
+    multilingual: str | None = None
 
     @classmethod
     def read(cls, path: Path) -> Manifest:
@@ -91,7 +94,7 @@ class Manifest:
                 f"the index is format {found!r}; this newsdesk reads format {FORMAT_VERSION}"
             )
         try:
-            return cls(**{key: data[key] for key in cls.__dataclass_fields__})
+            return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
         except (KeyError, TypeError) as error:
             raise IndexIncompatibleError(f"the index manifest lacks {error}") from None
 
@@ -203,6 +206,7 @@ def write_generation(
     passage_vectors: npt.NDArray[np.float32],
     sentence_vectors: npt.NDArray[np.float32],
     lexical: LexicalIndex,
+    multilingual_vectors: npt.NDArray[np.float32] | None = None,
 ) -> None:
     """Write every file of a generation; the manifest goes last and marks it complete."""
     with contextlib.closing(sqlite3.connect(directory / "passages.sqlite")) as db:
@@ -230,6 +234,10 @@ def write_generation(
     VectorIndex.from_vectors(sentence_vectors, manifest.dimension).save(
         directory / "sentences.faiss"
     )
+    if multilingual_vectors is not None:
+        VectorIndex.from_vectors(multilingual_vectors, multilingual_vectors.shape[1]).save(
+            directory / "multilingual.faiss"
+        )
     (directory / "bm25").mkdir()
     lexical.save(directory / "bm25")
     for path in directory.rglob("*"):
@@ -256,6 +264,13 @@ class Generation:
         self.passages = VectorIndex.load(path / "passages.faiss", self.manifest.count, dimension)
         self.sentences = VectorIndex.load(
             path / "sentences.faiss", self.manifest.sentences, dimension
+        )
+        self.multilingual = (
+            VectorIndex.load(
+                path / "multilingual.faiss", self.manifest.count, MULTILINGUAL_DIMENSION
+            )
+            if self.manifest.multilingual
+            else None
         )
         self.lexical = LexicalIndex.load(path / "bm25")
         if (self.lexical.size, self.lexical.sentences) != (

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from embeddings.fusion import Calibration, Weights, fit_logistic, fuse, zscore
+from embeddings.fusion import (
+    Calibration,
+    Weights,
+    decline_curve,
+    fit_logistic,
+    fuse,
+    pick_threshold,
+    zscore,
+)
 
 
 def test_zscore_standardises_and_a_constant_signal_is_neutral() -> None:
@@ -34,3 +42,15 @@ def test_fit_logistic_separates_separable_data() -> None:
     weights, bias = fit_logistic(rows, [0, 0, 0, 1, 1, 1], ["x"], l2=0.0)
     calibration = Calibration(weights, bias, 0.5)
     assert [calibration.probability(r) > 0.5 for r in rows] == [False] * 3 + [True] * 3
+
+
+def test_pick_threshold_declines_at_most_the_allowed_share_of_answerable_questions() -> None:
+    probabilities = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05]
+    answerable = [True] * 10
+    threshold = pick_threshold(probabilities, answerable, 0.2)
+    assert sum(p < threshold for p in probabilities) == 2
+
+
+def test_decline_curve_counts_declines_per_group() -> None:
+    [point] = decline_curve([0.9, 0.2, 0.1, 0.6], [True, True, False, False], [0.5])
+    assert (point.answerable_declined, point.absent_declined) == (0.5, 0.5)

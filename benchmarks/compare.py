@@ -1,0 +1,119 @@
+"""newsdesk's ranking beside the usual baselines, measured in one run on the same index.
+
+    python benchmarks/compare.py [--sets squad-dev,xquad-crosslingual-dev,news-dev] [--limit N]
+
+For each BEIR set under ../shared/eval it builds one index (MiniLM passages and sentences,
+BM25, multilingual passages) and ranks every judged question four ways:
+
+- dense: the question's MiniLM vector against the (title-aware) passage vectors, FAISS flat;
+- BM25: bm25s over title + passage, stemmed;
+- RRF: reciprocal rank fusion (k = 60) of those two lists;
+- newsdesk: the engine's own ranking (`Searcher.rank`), which is what `newsdesk eval` reports.
+
+It prints one table (hit@1, hit@5, hit@10, MRR@10) per set; each article counts once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from embeddings import SentenceTransformerEncoder
+from embeddings.evaluate import load_beir, metrics, sample_queries
+from embeddings.indexer import build_from_articles
+from embeddings.lexical import tokenize
+from embeddings.multilingual import MultilingualEncoder
+from embeddings.search import Searcher
+from embeddings.store import open_current
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
+DEPTH = 10
+RRF_K = 60
+
+
+def articles_of(article_ids: list[str], rows: list[int]) -> list[str]:
+    """Unique article ids in ranked order, at most DEPTH."""
+    seen: list[str] = []
+    for row in rows:
+        article = article_ids[row]
+        if article not in seen:
+            seen.append(article)
+            if len(seen) == DEPTH:
+                break
+    return seen
+
+
+def rankers(searcher: Searcher) -> dict[str, Callable[[str], list[int]]]:
+    g = searcher.generation
+    depth = DEPTH * 5
+
+    def dense(question: str) -> list[int]:
+        vector = searcher.encoder.encode([question])[0]
+        return [int(r) for r in g.passages.search(vector, depth)[1] if r >= 0]
+
+    def bm25(question: str) -> list[int]:
+        scores = g.lexical.scores(tokenize(question))
+        top = np.argsort(-scores, kind="stable")[:depth]
+        return [int(r) for r in top if scores[r] > 0]
+
+    def rrf(question: str) -> list[int]:
+        fused: dict[int, float] = {}
+        for ranked in (dense(question), bm25(question)):
+            for rank, row in enumerate(ranked):
+                fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
+        return sorted(fused, key=lambda row: -fused[row])
+
+    def newsdesk(question: str) -> list[int]:
+        return [int(r) for r in searcher.rank(question).rows[:depth]]
+
+    return {"dense": dense, "BM25": bm25, "RRF(dense, BM25)": rrf, "newsdesk": newsdesk}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", default="squad-dev,xquad-crosslingual-dev,news-dev")
+    parser.add_argument("--limit", type=int, help="seeded sample of questions per set")
+    parser.add_argument("--no-multilingual", action="store_true")
+    args = parser.parse_args()
+    encoder = SentenceTransformerEncoder()
+    multilingual = None if args.no_multilingual else MultilingualEncoder()
+    built: dict[tuple[str, ...], Path] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for name in args.sets.split(","):
+            data = load_beir(SHARED / name)
+            key = tuple(a.id for a in data.corpus)
+            if key not in built:  # XQuAD asks about the SQuAD paragraphs: one index serves both
+                built[key] = Path(scratch) / name
+                started = time.perf_counter()
+                build_from_articles(data.corpus, built[key], encoder, multilingual=multilingual)
+                print(f"{name}: index built in {time.perf_counter() - started:.0f} s", flush=True)
+            generation = open_current(built[key], encoder.name, encoder.dimension)
+            searcher = Searcher(generation, encoder, multilingual=multilingual)
+            article_ids = [str(a) for (a,) in generation.query(
+                "SELECT article_id FROM passages ORDER BY id")]  # fmt: skip
+            ids = sample_queries(data, args.limit)
+            gold = [data.qrels[q] for q in ids]
+            print(f"\n{name}: {len(ids)} questions")
+            print(f"{'ranking':<20}{'hit@1':>8}{'hit@5':>8}{'hit@10':>8}{'MRR@10':>8}{'ms/q':>8}")
+            for label, rank in rankers(searcher).items():
+                started = time.perf_counter()
+                ranked = [articles_of(article_ids, rank(data.queries[q])) for q in ids]
+                ms = (time.perf_counter() - started) * 1000 / max(len(ids), 1)
+                m = metrics(ranked, gold)
+                print(
+                    f"{label:<20}{m['hit@1']:>8.3f}{m['hit@5']:>8.3f}{m['hit@10']:>8.3f}"
+                    f"{m['mrr@10']:>8.3f}{ms:>8.1f}",
+                    flush=True,
+                )
+            generation.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
