@@ -8,6 +8,7 @@ Last-Modified (304s), redirects, stalls on request and logs every request it ans
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import http.server
@@ -194,10 +195,9 @@ def serve(site: Site) -> tuple[http.server.ThreadingHTTPServer, threading.Thread
             self.send_header("Content-Length", str(len(resource.body)))
             self.send_header("ETag", resource.etag)
             self.end_headers()
-            try:
+            # The client may have given up already (a timeout).
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(resource.body)
-            except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout)
-                pass
             return 200
 
         def log_message(self, format: str, *args: object) -> None:

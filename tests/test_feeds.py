@@ -159,7 +159,8 @@ def test_a_changed_page_is_updated_in_place(
     site.put("/rss.xml", f"{channel}<item>{items}")
     site.clear_log()
     report = feed_poller.poll(feeds(site)[:1])
-    assert len(report.changed) == 1 and report.new == []
+    assert len(report.changed) == 1
+    assert report.new == []
     assert site.requests(document.path) == [200]
     assert len(saved(tmp_path)) == len(briefings.documents)
     [article] = parse_file(tmp_path / "data" / report.changed[0]).articles
@@ -188,7 +189,8 @@ def test_a_failing_feed_backs_off_and_is_reported(site: Site, tmp_path: Path) ->
     report = later.poll([broken])
     assert report.deferred == [broken]
     [state] = later.status([broken])
-    assert state.failures == 1 and state.last_success is None
+    assert state.failures == 1
+    assert state.last_success is None
     assert state.last_error == f"HTTP 500 from {broken}"
     assert state.next_attempt == "2026-08-22T12:15:00+00:00"
     assert later.poll([broken], respect_backoff=False).failed  # `newsdesk fetch` tries anyway
@@ -217,10 +219,13 @@ def test_fetched_articles_are_indexed_once_and_answer_questions(
     engine = Engine(tmp_path / "index", encoder)
     feed_poller = poller(tmp_path)
     report, summary = refresh(engine, feed_poller, feeds(site)[:2])
-    assert summary is not None and (summary.new, summary.articles) == (5, 5)
+    assert summary is not None
+    assert (summary.new, summary.articles) == (5, 5)
     answer = engine.search(WANG_YI_QUESTION)
-    assert answer.answered and answer.results[0].answer_sentence == WANG_YI_UN
+    assert answer.answered
+    assert answer.results[0].answer_sentence == WANG_YI_UN
     assert answer.results[0].url == f"{site.base}/news/wang-yi/"
     report, summary = refresh(engine, feed_poller, feeds(site)[:2])
-    assert summary is None and not report.saved  # nothing new: no build at all
+    assert summary is None
+    assert not report.saved
     assert engine.build([tmp_path / "data"]).encoded == 0
