@@ -21,8 +21,10 @@ from pathlib import Path
 
 import yaml
 
+from embeddings.articles import parse_plain_text
 from embeddings.markdown_text import markdown_to_paragraphs
 
+DATA = Path(__file__).resolve().parents[1] / "data"
 ARCHIVE = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "wh-briefings.tar.xz"
 ORIGIN = "https://www.whitehouse.gov/"
 ITEMS = 4  # the feed's newest items are served, with their documents as pages
@@ -217,3 +219,21 @@ def rewrite_rss(rss: str, base: str, keep: int = ITEMS) -> str:
     tail = items[-1].split("</item>", 1)[1] if items else ""
     kept = ["<item>" + item.split("</item>", 1)[0] + "</item>" for item in items[:keep]]
     return (head + "".join(kept) + tail).replace(ORIGIN, f"{base}/")
+
+
+def wang_yi() -> Document:
+    article = parse_plain_text((DATA / "000_ce1b1adc1bd8e6a9.txt").read_text(), "wang-yi")
+    return Document("/news/wang-yi/", article.title, "2023-02-22", list(article.paragraphs))
+
+
+def atom(base: str) -> str:
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>AzerNews</title><id>urn:azernews</id>
+<updated>2023-02-22T18:00:00Z</updated>
+<entry><title>Wang Yi meets Patrushev</title><id>urn:azernews:1</id>
+<link href="{base}/go/wang-yi"/><updated>2023-02-22T18:00:00Z</updated></entry>
+<entry><title>An item with no link</title><id>urn:azernews:2</id>
+<updated>2023-02-22T17:00:00Z</updated></entry>
+<entry><title>A page that never answers</title><id>urn:azernews:3</id>
+<link href="{base}/slow"/><updated>2023-02-22T16:00:00Z</updated></entry>
+</feed>"""

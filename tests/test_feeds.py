@@ -5,74 +5,21 @@ feed that fails."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from embeddings import Engine, SentenceTransformerEncoder
-from embeddings.articles import parse_file, parse_plain_text
+from embeddings.articles import parse_file
 from embeddings.feeds import FeedListError, FeedPoller, add_feed, feed_list, refresh, remove_feed
 from embeddings.fetch import FetchConfig
 
-from .feedsite import (
-    CHROME,
-    Briefings,
-    Document,
-    Site,
-    load_briefings,
-    page_html,
-    rewrite_rss,
-    serve,
-)
-from .helpers import DATA, WANG_YI_QUESTION, WANG_YI_UN
+from .feedsite import CHROME, Briefings, Document, Site, page_html
+from .helpers import WANG_YI_QUESTION, WANG_YI_UN
 
 pytestmark = pytest.mark.timeout(120)
 
 FAST = FetchConfig(timeout=0.5, retries=1, backoff=0.05, per_host=2)
-
-
-@pytest.fixture(scope="session")
-def briefings(tmp_path_factory: pytest.TempPathFactory) -> Briefings:
-    return load_briefings(tmp_path_factory.mktemp("briefings"))
-
-
-def wang_yi() -> Document:
-    article = parse_plain_text((DATA / "000_ce1b1adc1bd8e6a9.txt").read_text(), "wang-yi")
-    return Document("/news/wang-yi/", article.title, "2023-02-22", list(article.paragraphs))
-
-
-def atom(base: str) -> str:
-    return f"""<?xml version="1.0" encoding="utf-8"?>
-<feed xmlns="http://www.w3.org/2005/Atom"><title>AzerNews</title><id>urn:azernews</id>
-<updated>2023-02-22T18:00:00Z</updated>
-<entry><title>Wang Yi meets Patrushev</title><id>urn:azernews:1</id>
-<link href="{base}/go/wang-yi"/><updated>2023-02-22T18:00:00Z</updated></entry>
-<entry><title>An item with no link</title><id>urn:azernews:2</id>
-<updated>2023-02-22T17:00:00Z</updated></entry>
-<entry><title>A page that never answers</title><id>urn:azernews:3</id>
-<link href="{base}/slow"/><updated>2023-02-22T16:00:00Z</updated></entry>
-</feed>"""
-
-
-@pytest.fixture
-def site(briefings: Briefings) -> Iterator[Site]:
-    site = Site()
-    server, thread = serve(site)
-    site.put("/rss.xml", rewrite_rss(briefings.rss, site.base), "application/rss+xml")
-    for document in briefings.documents.values():
-        site.put(document.path, page_html(document))
-    site.put("/atom.xml", atom(site.base), "application/atom+xml")
-    site.put("/news/wang-yi/", page_html(wang_yi(), author="AzerNews"))
-    site.put("/go/wang-yi", "")
-    site.resources["/go/wang-yi"].redirect = f"{site.base}/news/wang-yi/"
-    site.put("/slow", "<html><body><p>too late</p></body></html>")
-    site.resources["/slow"].stall = 3.0
-    site.put("/broken.xml", "")
-    site.resources["/broken.xml"].status = 500
-    yield site
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 def feeds(site: Site) -> list[str]:
