@@ -16,7 +16,7 @@ from bot.handlers import Desk
 from bot.progressbar import ProgressBar
 from bot.ratelimit import RateLimiter
 from bot.sessions import Sessions
-from bot.settings import Settings, SettingsError, make_engine
+from bot.settings import Settings, SettingsError, feed_poller, make_engine
 from bot.telegram import (
     AIORateLimiter,
     Application,
@@ -44,6 +44,9 @@ ADMIN_COMMANDS = [
     *PUBLIC_COMMANDS,
     BotCommand("reindex", "Rebuild the index from the data folder"),
     BotCommand("stats", "Questions, feedback, latency and index size"),
+    BotCommand("feeds", "Followed news feeds and their status"),
+    BotCommand("addfeed", "Follow a news feed: /addfeed URL"),
+    BotCommand("removefeed", "Stop following a feed: /removefeed URL"),
 ]
 
 App = Application[Any, Any, Any, Any, Any, Any]
@@ -83,12 +86,17 @@ def build_application(settings: Settings, engine: Engine, log: BotLog) -> App:
         progress_edit_seconds=settings.progress_edit_seconds,
         sessions=Sessions(settings.session_ttl_seconds),
         limiter=RateLimiter(settings.rate_limit_per_minute),
+        poller=feed_poller(settings),
+        feeds=settings.feeds,
     )
     app.add_handler(CommandHandler(["start", "help"], handlers.start))
     app.add_handler(CommandHandler("ask", handlers.ask_command))
     app.add_handler(CommandHandler("sources", handlers.sources))
     app.add_handler(CommandHandler("reindex", handlers.reindex))
     app.add_handler(CommandHandler("stats", handlers.stats))
+    app.add_handler(CommandHandler("feeds", handlers.feeds))
+    app.add_handler(CommandHandler("addfeed", handlers.addfeed))
+    app.add_handler(CommandHandler("removefeed", handlers.removefeed))
     # Uploads are an admin's private business; documents shared in groups are not for us.
     new_messages = filters.UpdateType.MESSAGE  # an edited question is not asked again
     app.add_handler(
@@ -104,6 +112,16 @@ def build_application(settings: Settings, engine: Engine, log: BotLog) -> App:
     app.add_handler(CallbackQueryHandler(handlers.button))
     app.add_handler(InlineQueryHandler(handlers.inline_query))
     app.add_error_handler(handlers.on_error)
+    # Feeds are polled on the interval from shortly after start; feeds.txt is read each time,
+    # so a poll with no feeds listed costs nothing.
+    assert app.job_queue is not None  # python-telegram-bot[job-queue] is a dependency
+    app.job_queue.run_repeating(
+        handlers.poll_feeds,
+        interval=settings.feed_interval,
+        first=min(settings.feed_interval, 10.0),
+        name="feeds",
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )
     return app
 
 

@@ -1,4 +1,4 @@
-"""The `newsdesk` command line: index, ask, eval, stats, serve.
+"""The `newsdesk` command line: index, ask, eval, fetch, stats, serve.
 
 Engine errors become one line on stderr and a non-zero exit; `--debug` shows the traceback.
 """
@@ -16,13 +16,14 @@ from typing import Any
 from tqdm import tqdm
 
 from bot.progressbar import ProgressBar
-from bot.render import human_date, json_answer, terminal_answer
-from bot.settings import Settings, load_settings, make_engine
+from bot.render import human_date, json_answer, poll_text, terminal_answer
+from bot.settings import Settings, feed_poller, load_settings, make_engine
 from embeddings import (
     BuildSummary,
     IndexMissingError,
     NewsdeskError,
 )
+from embeddings.feeds import feed_list, refresh
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -84,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--limit", type=_positive, help="a fixed, seeded sample of N queries")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.set_defaults(handler=_eval)
+
+    fetch = commands.add_parser(
+        "fetch", parents=[common], help="poll the news feeds once and index what is new"
+    )
+    fetch.add_argument("--data-dir", type=Path, help="articles folder (NEWSDESK_DATA_DIR)")
+    fetch.set_defaults(handler=_fetch)
 
     stats = commands.add_parser("stats", parents=[common], help="what the index holds")
     stats.set_defaults(handler=_stats)
@@ -170,6 +177,18 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
             shown = f"{value:,.0f}" if key == "queries" else f"{value:.4g}"
             print(f"{key:<14}{shown:>10}")
     return 0
+
+
+def _fetch(args: argparse.Namespace, settings: Settings) -> int:
+    feeds = feed_list(settings.data_dir, settings.feeds)
+    if not feeds:
+        raise NewsdeskError(
+            f"no feeds to fetch: set NEWSDESK_FEEDS or list them in {settings.data_dir}/feeds.txt"
+        )
+    # An operator asking for a pass means now: feeds in backoff are tried too.
+    report, summary = refresh(make_engine(settings), feed_poller(settings), feeds, False)
+    print(poll_text(report, summary))
+    return 1 if len(report.failed) == len(feeds) else 0
 
 
 def _stats(args: argparse.Namespace, settings: Settings) -> int:

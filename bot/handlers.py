@@ -35,6 +35,7 @@ from bot.telegram import (
     Update,
 )
 from embeddings import Answer, Engine, IndexStats, NewsdeskError, QuestionError
+from embeddings.feeds import FeedPoller, add_feed, feed_list, refresh, remove_feed
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,12 @@ class Desk:
     progress_edit_seconds: float
     sessions: Sessions
     limiter: RateLimiter
+    poller: FeedPoller
+    feeds: tuple[str, ...] = ()  # from NEWSDESK_FEEDS; feeds.txt is read at each poll
     indexing: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def feed_urls(self) -> list[str]:
+        return await asyncio.to_thread(feed_list, self.data_dir, self.feeds)
 
 
 def desk(context: Context) -> Desk:
@@ -82,9 +88,15 @@ async def start(update: Update, context: Context) -> None:
 
 
 async def sources(update: Update, context: Context) -> None:
-    """/sources: what is indexed, by source, and the newest article."""
-    stats = await _stats(desk(context).engine)
-    await _reply(update, render.sources_html(stats) if stats else "The archive is empty.")
+    """/sources: what is indexed, by source, the newest article, and each feed's status."""
+    d = desk(context)
+    stats = await _stats(d.engine)
+    text = render.sources_html(stats) if stats else "The archive is empty."
+    urls = await d.feed_urls()
+    if urls:
+        states = await asyncio.to_thread(d.poller.status, urls)
+        text += "\n\n" + render.feeds_html(states)
+    await _reply(update, text)
 
 
 async def ask_command(update: Update, context: Context) -> None:
@@ -345,6 +357,69 @@ def _too_big(name: str, size: int, limit: int) -> str:
 
 def _size(count: int) -> str:
     return f"{count / 1e6:.1f} MB" if count >= 1_000_000 else f"{count / 1e3:.1f} kB"
+
+
+async def poll_feeds(context: Context) -> None:
+    """The job queue's feed poll: fetch, save, index; skipped while a reindex runs."""
+    d = desk(context)
+    urls = await d.feed_urls()
+    if not urls or d.indexing.locked():
+        return
+    async with d.indexing:
+        try:
+            # The whole pass (network, extraction, encoding) runs in a worker thread.
+            report, summary = await asyncio.to_thread(refresh, d.engine, d.poller, urls)
+        except NewsdeskError as error:
+            logger.warning("feed poll failed: %s", error)
+            return
+    logger.info("%s", render.poll_text(report, summary))
+
+
+@admin_only
+async def feeds(update: Update, context: Context) -> None:
+    """/feeds: every followed feed with its last success and last error."""
+    d = desk(context)
+    states = await asyncio.to_thread(d.poller.status, await d.feed_urls())
+    await _reply(update, render.feeds_html(states))
+
+
+@admin_only
+async def addfeed(update: Update, context: Context) -> None:
+    """/addfeed URL: check that it is a feed, add it to feeds.txt, poll it now."""
+    d = desk(context)
+    url = " ".join(context.args or []).strip()
+    if not url:
+        await _reply(update, "Send /addfeed followed by the feed's address.")
+        return
+    try:
+        document = await asyncio.to_thread(d.poller.check_feed, url)
+        await asyncio.to_thread(add_feed, d.data_dir, url, d.feeds)
+    except NewsdeskError as error:
+        await _reply(update, f"Not added: {render.escape(str(error))}. Nothing was changed.")
+        return
+    title = render.escape(document.title or url)
+    await _reply(
+        update,
+        f"Following <b>{title}</b> ({len(document.entries)} item(s) listed now); "
+        "fetching them in the background.",
+    )
+    if context.job_queue is not None:
+        context.job_queue.run_once(poll_feeds, 0)
+
+
+@admin_only
+async def removefeed(update: Update, context: Context) -> None:
+    """/removefeed URL: stop following it; the articles already saved stay."""
+    d = desk(context)
+    url = " ".join(context.args or []).strip()
+    try:
+        await asyncio.to_thread(remove_feed, d.data_dir, url, d.feeds)
+    except NewsdeskError as error:
+        await _reply(update, f"Not removed: {render.escape(str(error))}.")
+        return
+    await _reply(
+        update, f"No longer following {render.escape(url)}. Its saved articles stay indexed."
+    )
 
 
 @admin_only

@@ -14,6 +14,8 @@ from typing import Any
 
 from bot.botlog import Usage
 from embeddings import Answer, Article, BuildProgress, BuildSummary, IndexStats, Result
+from embeddings.feeds import PollReport
+from embeddings.feedstore import FeedState
 
 TELEGRAM_LIMIT = 4096  # characters of visible text per message
 PASSAGE_CHARS = 700  # a passage in a chat answer is trimmed around its answer to about this
@@ -251,3 +253,49 @@ def usage_html(usage: Usage, stats: IndexStats) -> str:
         f"Index: {stats.manifest.articles:,} articles, {stats.manifest.count:,} passages, "
         f"{stats.disk_bytes / 1e6:.1f} MB (built {escape(stats.manifest.created)})"
     )
+
+
+# --------------------------------------------------------------------------- feeds
+
+
+def poll_text(report: PollReport, summary: BuildSummary | None) -> str:
+    """One feed poll, for the terminal and the log."""
+    lines = [
+        f"Polled {report.feeds} feed(s): {len(report.new)} new, {len(report.changed)} changed, "
+        f"{report.unchanged} unchanged, {report.duplicates} already saved under another address"
+        + (f", {len(report.deferred)} waiting out a backoff" if report.deferred else "")
+        + "."
+    ]
+    lines += [f"failed {failure}" for failure in report.failed]
+    lines += [f"skipped {problem}" for problem in report.problems]
+    if summary is not None:
+        lines.append(
+            f"Indexed {summary.new} new and {summary.changed} changed article(s) "
+            f"in {summary.seconds:.1f} s; the archive holds {summary.articles:,}."
+        )
+    return "\n".join(lines)
+
+
+def _when(iso: str | None) -> str:
+    return iso.replace("T", " ").removesuffix("+00:00") + " UTC" if iso else "never"
+
+
+def feeds_html(states: Sequence[FeedState]) -> str:
+    """Each followed feed with its last success and last error."""
+    if not states:
+        return (
+            "No feeds are followed. Add one with /addfeed <i>URL</i>, list them in "
+            "NEWSDESK_FEEDS or in feeds.txt in the data folder."
+        )
+    lines = [f"<b>{len(states)} feed(s)</b>:"]
+    for state in states:
+        name = escape(state.title or state.url)
+        line = f"• {name} — {state.items:,} article(s); last success {_when(state.last_success)}"
+        if state.last_error:
+            line += f"; last error {_when(state.last_error_at)}: {escape(state.last_error)}"
+        if state.failures:
+            line += f" ({state.failures} failure(s) in a row, next try {_when(state.next_attempt)})"
+        if state.title:
+            line += f"\n  {escape(state.url)}"
+        lines.append(line)
+    return "\n".join(lines)

@@ -6,6 +6,7 @@ appears in repr(), logs or error messages.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +14,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from embeddings import DEFAULT_MODEL, Engine, NewsdeskError, SentenceTransformerEncoder
+from embeddings.feeds import FeedPoller
+from embeddings.fetch import USER_AGENT, FetchConfig
 from embeddings.multilingual import MultilingualEncoder
 
 
@@ -43,6 +46,23 @@ class Settings(BaseSettings):
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
     webhook_secret: SecretStr | None = None
+
+    # News feeds (also listed one a line in <data_dir>/feeds.txt)
+    feeds: Annotated[tuple[str, ...], NoDecode] = ()
+    feed_interval: float = Field(default=900.0, ge=1.0)  # seconds between polls in `serve`
+    feed_state_db: Path = Path(".newsdesk/feeds.sqlite")  # what each feed has given so far
+    feed_timeout: float = Field(default=20.0, gt=0.0)  # seconds per request
+    feed_max_bytes: int = Field(default=5_000_000, ge=1)  # per feed or page
+    feed_per_host: int = Field(default=2, ge=1)  # requests in flight to one site
+    feed_retries: int = Field(default=2, ge=0)
+    feed_user_agent: str = USER_AGENT
+
+    @field_validator("feeds", mode="before")
+    @classmethod
+    def _feed_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -77,4 +97,21 @@ def make_engine(settings: Settings) -> Engine:
         SentenceTransformerEncoder(settings.model),
         settings.max_question_chars,
         MultilingualEncoder() if settings.multilingual else None,
+    )
+
+
+def feed_poller(settings: Settings) -> FeedPoller:
+    """The feed poller the settings describe (failing feeds back off from one interval)."""
+    config = FetchConfig(
+        user_agent=settings.feed_user_agent,
+        timeout=settings.feed_timeout,
+        max_bytes=settings.feed_max_bytes,
+        per_host=settings.feed_per_host,
+        retries=settings.feed_retries,
+    )
+    return FeedPoller(
+        settings.data_dir,
+        settings.feed_state_db,
+        config,
+        backoff=dt.timedelta(seconds=settings.feed_interval),
     )

@@ -21,13 +21,14 @@ from typing import Any
 import yaml
 
 from embeddings.errors import ParseError
-from embeddings.html_text import html_to_article
+from embeddings.extract import extract_page
 from embeddings.markdown_text import markdown_to_paragraphs
 from embeddings.sentences import split_sentences
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".jsonl", ".json", ".html", ".htm")
 # Files that document an archive folder rather than belong to it (data/README.md credits sources).
 _SKIPPED_NAMES = re.compile(r"^(readme|license|licence|changelog)(\.|$)", re.IGNORECASE)
+FEED_LIST_NAME = "feeds.txt"  # the data folder's list of news feeds, not an article
 _TITLE_CHARS = 90
 
 
@@ -73,8 +74,10 @@ def discover(paths: Iterable[Path]) -> tuple[list[tuple[Path, Path]], list[str]]
                 relative = path.relative_to(root).parts
                 if any(part.startswith(".") for part in relative) or not path.is_file():
                     continue
-                if path.suffix.lower() in SUPPORTED_SUFFIXES and not _SKIPPED_NAMES.match(
-                    path.name
+                if (
+                    path.suffix.lower() in SUPPORTED_SUFFIXES
+                    and not _SKIPPED_NAMES.match(path.name)
+                    and relative != (FEED_LIST_NAME,)
                 ):
                     found.append((root, path))
         else:
@@ -290,8 +293,9 @@ def article_from_record(record: Any, fallback_id: str) -> Article:
 # --------------------------------------------------------------------------- HTML
 
 
-def parse_html(text: str, article_id: str) -> Article:
-    page = html_to_article(text)
+def parse_html(text: str, article_id: str, url: str | None = None) -> Article:
+    """A web page's article (boilerplate removed by `embeddings.extract`)."""
+    page = extract_page(text, url)
     paragraphs = [p for p in (clean_inline(p) for p in page.paragraphs) if p]
     if not paragraphs:
         raise ParseError("no paragraphs of text in the page")

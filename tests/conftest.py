@@ -12,6 +12,9 @@ import pytest
 from embeddings import Engine, SentenceTransformerEncoder
 from embeddings.indexer import build_index
 
+from .feedsite import Briefings, Site, load_briefings, page_html, rewrite_rss, serve
+from .feedsite import atom as atom_feed
+from .feedsite import wang_yi as wang_yi_page
 from .helpers import DATA
 
 
@@ -57,3 +60,28 @@ def shipped_copy(shipped_index: Path, tmp_path: Path) -> Iterator[tuple[Path, Pa
     shutil.copytree(DATA, data_dir)
     shutil.copytree(shipped_index, index_dir)
     return data_dir, index_dir
+
+
+@pytest.fixture(scope="session")
+def briefings(tmp_path_factory: pytest.TempPathFactory) -> Briefings:
+    return load_briefings(tmp_path_factory.mktemp("briefings"))
+
+
+@pytest.fixture
+def site(briefings: Briefings) -> Iterator[Site]:
+    site = Site()
+    server, thread = serve(site)
+    site.put("/rss.xml", rewrite_rss(briefings.rss, site.base), "application/rss+xml")
+    for document in briefings.documents.values():
+        site.put(document.path, page_html(document))
+    site.put("/atom.xml", atom_feed(site.base), "application/atom+xml")
+    site.put("/news/wang-yi/", page_html(wang_yi_page(), author="AzerNews"))
+    site.put("/go/wang-yi", "")
+    site.resources["/go/wang-yi"].redirect = f"{site.base}/news/wang-yi/"
+    site.put("/slow", "<html><body><p>too late</p></body></html>")
+    site.resources["/slow"].stall = 3.0
+    site.put("/broken.xml", "")
+    site.resources["/broken.xml"].status = 500
+    yield site
+    server.shutdown()
+    thread.join(timeout=5)

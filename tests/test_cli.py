@@ -12,6 +12,7 @@ import pytest
 
 from bot.cli import main
 
+from .feedsite import Site
 from .helpers import REPO, WANG_YI_QUESTION, WANG_YI_UN, write
 
 EVAL_KEYS = {"hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10", "queries", "ms_per_query"}
@@ -145,3 +146,22 @@ def test_readme_commands_are_the_ones_ci_runs() -> None:
     ci = (REPO / ".ci" / "run").read_text()
     test_command = next(line for line in ci.splitlines() if "pytest" in line).strip()
     assert test_command in readme
+
+
+def test_fetch_polls_once_and_indexes_then_finds_nothing_new(site: Site, tmp_path: Path) -> None:
+    data, index = tmp_path / "data", tmp_path / "index"
+    env = {
+        "NEWSDESK_DATA_DIR": str(data),
+        "NEWSDESK_INDEX_DIR": str(index),
+        "NEWSDESK_FEED_STATE_DB": str(tmp_path / "feeds.sqlite"),
+        "NEWSDESK_FEEDS": f"{site.base}/rss.xml",
+    }
+    assert run_cli("fetch", env={**env, "NEWSDESK_FEEDS": ""}).returncode == 1
+    first = run_cli("fetch", env=env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("Polled 1 feed(s): 4 new, 0 changed")
+    assert "Indexed 4 new and 0 changed article(s)" in first.stdout
+    again = run_cli("fetch", env=env)
+    assert again.stdout.strip() == (
+        "Polled 1 feed(s): 0 new, 0 changed, 0 unchanged, 0 already saved under another address."
+    )

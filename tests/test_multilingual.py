@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -41,10 +40,10 @@ def multilingual_engine(
     """The AzerNews article and two unrelated ones, indexed with both models."""
     folder = tmp_path_factory.mktemp("multilingual")
     shutil.copy(AZERNEWS, folder / AZERNEWS.name)
-    write(folder, "bakery.txt", "title A bakery opens\n\nA new bakery opened on the market "
-          "square on Monday, selling bread, cakes and coffee to the town's residents.\n")  # fmt: skip
-    write(folder, "rail.txt", "title Rail line delayed\n\nThe ministry said the new railway "
-          "line between the two coastal cities will open to passengers next spring.\n")  # fmt: skip
+    bakery = "A new bakery opened on the market square, selling bread, cakes and coffee."
+    rail = "The ministry said the new railway line will open to passengers next spring."
+    write(folder, "bakery.txt", f"title A bakery opens\n\n{bakery}\n")
+    write(folder, "rail.txt", f"title Rail line delayed\n\n{rail}\n")
     multilingual = MultilingualEncoder()
     build_index([folder], folder / ".index", encoder, multilingual=multilingual)
     return Engine(folder / ".index", encoder, multilingual=multilingual)

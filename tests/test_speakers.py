@@ -14,7 +14,10 @@ from embeddings.speakers import named_speaker, speakers
     [
         ("China is ready, Wang Yi, director of the Office, said on Tuesday.", "Wang Yi"),
         ("Wang Yi said China and Russia bear a responsibility.", "Wang Yi"),
-        ('"We will act," said Secretary of State Antony Blinken.', "Secretary of State Antony Blinken"),
+        (
+            '"We will act," said Secretary of State Antony Blinken.',
+            "Secretary of State Antony Blinken",
+        ),
         ("The tax is unfair, according to Maria Rossi.", "Maria Rossi"),
         ('"It is necessary," he said.', None),
         ("The minister said the plan was sound.", None),
