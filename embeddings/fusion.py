@@ -32,14 +32,16 @@ class Weights:
     dense: float = 1.0  # passage vector (title-aware) · question vector
     sentence: float = 1.0  # the passage's best sentence (vector similarity + rare-word coverage)
     lexical: float = 1.0  # BM25 over title + passage
+    coverage: float = 0.0  # share of the question's idf weight the passage holds
 
 
-def fuse(dense: Array, sentence: Array, lexical: Array, weights: Weights) -> Array:
+def fuse(dense: Array, sentence: Array, lexical: Array, coverage: Array, weights: Weights) -> Array:
     """Weighted sum of z-scores: one fused score per candidate (higher is better)."""
     fused: Array = (
         np.float32(weights.dense) * zscore(dense)
         + np.float32(weights.sentence) * zscore(sentence)
         + np.float32(weights.lexical) * zscore(lexical)
+        + np.float32(weights.coverage) * zscore(coverage)
     )
     return fused
 

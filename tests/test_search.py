@@ -83,3 +83,34 @@ def test_empty_and_oversized_questions_are_refused_clearly(
 def test_markup_in_a_question_is_just_text(shipped_engine: Engine) -> None:
     answer = shipped_engine.search("<b>What</b> did Wang Yi say about the UN &amp; </a> peace?")
     assert answer.results[0].answer_sentence == WANG_YI_UN
+
+
+def test_a_quote_that_never_names_its_speaker_answers_a_question_about_the_speaker(
+    encoder: SentenceTransformerEncoder, tmp_path: Path
+) -> None:
+    write(tmp_path / "data", "rossi.txt", "title Budget debate\n\n"
+          "Maria Rossi, the finance minister, said on Monday that the budget is balanced.\n\n"
+          '"Taxes on bread and milk will fall by half next year," she said.\n')  # fmt: skip
+    write(tmp_path / "data", "novak.txt", "title Budget debate\n\n"
+          "Jan Novak, the opposition leader, said on Tuesday that the budget is a fiction.\n\n"
+          '"Taxes on bread and milk will double next year," he said.\n')  # fmt: skip
+    build_index([tmp_path / "data"], tmp_path / "index", encoder)
+    engine = Engine(tmp_path / "index", encoder)
+    for speaker, article, quote in [
+        ("Maria Rossi", "rossi", "will fall by half"),
+        ("Jan Novak", "novak", "will double"),
+    ]:
+        top = engine.search(f"What did {speaker} say about taxes on bread?").results[0]
+        assert top.article_id == article
+        assert speaker not in top.text
+        assert quote in top.answer_sentence
+
+
+def test_the_shipped_articles_he_said_quote_is_found_and_marked(shipped_engine: Engine) -> None:
+    answer = shipped_engine.search(
+        "What did Wang Yi say about guarantees for national development?"
+    )
+    top = answer.results[0]
+    assert top.article_id == "000_ce1b1adc1bd8e6a9"
+    assert "Wang Yi" not in top.text  # the paragraph says "he said"
+    assert top.answer_sentence.startswith('"It’s necessary to unlock the potential')

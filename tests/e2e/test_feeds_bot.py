@@ -16,7 +16,7 @@ from .conftest import ADMIN_ID, BotFactory
 from .fake_telegram import BotMessage, FakeTelegram
 
 pytestmark = [
-    pytest.mark.timeout(300),  # the first test here may pay for building the shipped index
+    pytest.mark.timeout(180),
     pytest.mark.filterwarnings("ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning"),
 ]
 
