@@ -39,7 +39,7 @@ from embeddings.store import open_current
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "eval"
 ENGLISH = ["dense", "sentence", "coverage"]
-CROSSLINGUAL = ["translated"]
+CROSSLINGUAL = ["translated", "sentence"]
 MAX_ANSWERABLE_DECLINED = 0.04  # fitted to 4% so the held-out half stays under 5%
 Row = dict[str, float]
 
@@ -48,10 +48,7 @@ def features(searcher: Searcher, question: str) -> Row:
     ranking = searcher.rank(question)
     row = int(ranking.rows[0])
     text, _, _, title = searcher.generation.passage_rows([row])[row][:4]
-    out = searcher.decline_features(ranking, f"{title}\n{text}")
-    if ranking.translated is not None:
-        out["translated"] = float(ranking.translated[0])
-    return out
+    return searcher.decline_features(ranking, f"{title}\n{text}")
 
 
 def group(searcher: Searcher, questions: Sequence[str], answerable: bool) -> list[Row]:

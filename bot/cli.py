@@ -84,6 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("beir_dir", type=Path, metavar="BEIR_DIR")
     evaluate.add_argument("--limit", type=_positive, help="a fixed, seeded sample of N queries")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument(
+        "--keep-index",
+        type=Path,
+        metavar="DIR",
+        help="build the corpus's index here and reuse it next time (default: a temporary one)",
+    )
     evaluate.set_defaults(handler=_eval)
 
     fetch = commands.add_parser(
@@ -165,7 +171,13 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         bar.update(done - bar.n)
 
     result = evaluate(
-        args.beir_dir, engine.encoder, args.limit, ProgressBar(), on_query, engine.multilingual
+        args.beir_dir,
+        engine.encoder,
+        args.limit,
+        ProgressBar(),
+        on_query,
+        engine.multilingual,
+        args.keep_index,
     )
     if bar is not None:
         bar.close()

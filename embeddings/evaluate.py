@@ -114,15 +114,16 @@ def evaluate(
     progress: ProgressCallback | None = None,
     on_query: Callable[[int, int], None] | None = None,
     multilingual: MultilingualEncoder | None = None,
+    keep_index: Path | None = None,
 ) -> dict[str, float]:
-    """Build a temporary index of the folder's corpus, run its queries, return the metrics."""
+    """Build an index of the folder's corpus (temporary, or in `keep_index`, where a second run
+    reuses its vectors), run its queries, return the metrics."""
     data = load_beir(folder)
     query_ids = sample_queries(data, limit)
-    with tempfile.TemporaryDirectory(prefix="newsdesk-eval-") as index_dir:
-        build_from_articles(
-            data.corpus, Path(index_dir), encoder, progress, multilingual=multilingual
-        )
-        generation = open_current(Path(index_dir), encoder.name, encoder.dimension)
+    with tempfile.TemporaryDirectory(prefix="newsdesk-eval-") as scratch:
+        index_dir = keep_index or Path(scratch)
+        build_from_articles(data.corpus, index_dir, encoder, progress, multilingual=multilingual)
+        generation = open_current(index_dir, encoder.name, encoder.dimension)
         searcher = Searcher(generation, encoder, multilingual=multilingual)
         ranked: list[list[str]] = []
         timings: list[float] = []

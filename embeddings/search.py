@@ -12,14 +12,13 @@ then scored on three signals:
 The signals are z-scored over the candidate set and added. Whether to answer at all is a
 calibrated probability from absolute signals of the top passage.
 
-A question that is not in English (see `multilingual.is_english`) also gets a fourth signal,
-the multilingual model's passage similarity, which then leads the fusion, the decline and the
-choice of the sentence to mark.
+A question that is not in English (see `multilingual.is_english`) is ranked by the multilingual
+model's passage and best-sentence similarities instead, with BM25 for names and numbers; that
+model's best sentence is the one marked, and its similarities decide whether to decline.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,7 +30,6 @@ from embeddings.encoder import Encoder
 from embeddings.fusion import Calibration, Weights, fuse, fuse_crosslingual
 from embeddings.lexical import QueryTerms, tokenize
 from embeddings.multilingual import MultilingualEncoder, is_english
-from embeddings.sentences import sentence_spans
 from embeddings.store import Generation
 
 Floats = npt.NDArray[np.float32]
@@ -47,10 +45,10 @@ DEFAULT_CALIBRATION = Calibration(
 # Fitted by a listwise (softmax) linear ranker on the questions about the even-numbered SQuAD
 # dev articles, checked on the odd-numbered ones and on news-dev; see README "Measured".
 DEFAULT_WEIGHTS = Weights(dense=0.66, sentence=1.39, lexical=0.42, coverage=0.42)
-# For questions in other languages: from the multilingual similarity of the top passage alone
-# (MiniLM's signals mean little there). Fitted by benchmarks/calibrate.py.
+# For questions in other languages: from the multilingual model's similarities of the top
+# passage and its best sentence (MiniLM's signals mean little there). Fitted likewise.
 CROSSLINGUAL_CALIBRATION = Calibration(
-    coefficients={"translated": 30.0}, intercept=-24.0, threshold=0.5
+    coefficients={"translated": 15.0, "sentence": 15.0}, intercept=-24.0, threshold=0.5
 )
 
 CANDIDATES = 50  # taken from each of the passage and BM25 lists (twice as many sentences)
@@ -95,10 +93,9 @@ class Ranking:
     sentence: Floats  # score of the best sentence
     best_sentence: Rows  # its row in the sentence index
     query: QueryTerms
-    # For a question in another language: the multilingual model's question vector and its
-    # similarity to each candidate passage.
+    # For a question in another language, the multilingual model's similarity of each
+    # candidate passage (`sentence` and `best_sentence` are then that model's too).
     translated: Floats | None = None
-    question_vector: Floats | None = None
 
 
 class Searcher:
@@ -133,16 +130,29 @@ class Searcher:
         foreign = None
         if self.multilingual and g.multilingual is not None and not is_english(question):
             foreign = self.multilingual.encode_query(question)
-            lists.append(g.multilingual.search(foreign, CANDIDATES)[1])
+            ml_passages, ml_sentences = g.multilingual
+            ml_sentence_hits = ml_sentences.search(foreign, CANDIDATES * 2)[1]
+            lists += [
+                ml_passages.search(foreign, CANDIDATES)[1],
+                g.sentence_passage[ml_sentence_hits[ml_sentence_hits >= 0]],
+            ]
         candidates = np.unique(np.concatenate(lists))
         candidates = candidates[candidates >= 0].astype(np.int64)
         dense = g.passages.matrix[candidates] @ vector
-        best_sentence, sentence = self._best_sentences(candidates, vector, query)
         translated = None
         if foreign is not None and g.multilingual is not None:
-            translated = g.multilingual.matrix[candidates] @ foreign
-            fused = fuse_crosslingual(translated, dense, sentence, bm25[candidates])
+            # MiniLM cannot compare a Russian question with English text: the multilingual
+            # model's passage and best-sentence similarities lead, BM25 adds the names and
+            # numbers that survive translation.
+            translated = g.multilingual[0].matrix[candidates] @ foreign
+            best_sentence, sentence = self._best_sentences(
+                candidates, g.multilingual[1].matrix, foreign, None
+            )
+            fused = fuse_crosslingual(translated, sentence, bm25[candidates])
         else:
+            best_sentence, sentence = self._best_sentences(
+                candidates, g.sentences.matrix, vector, query
+            )
             coverage = g.lexical.passage_coverage(query, g.passage_sentences[candidates])
             fused = fuse(dense, sentence, bm25[candidates], coverage, self.weights)
         order = np.argsort(-fused, kind="stable")
@@ -154,21 +164,22 @@ class Searcher:
             best_sentence[order],
             query,
             translated[order] if translated is not None else None,
-            foreign,
         )
 
     def _best_sentences(
-        self, passages: Rows, vector: Floats, query: QueryTerms
+        self, passages: Rows, matrix: Floats, vector: Floats, query: QueryTerms | None
     ) -> tuple[Rows, Floats]:
-        """Per passage: the row of its best sentence and that sentence's score."""
+        """Per passage: the row of its best sentence and that sentence's score (similarity in
+        `matrix`, plus the coverage nudge when the question's words can be matched)."""
         if len(passages) == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         g = self.generation
         bounds = g.passage_sentences[passages]
         lengths = bounds[:, 1] - bounds[:, 0]
         rows = np.concatenate([np.arange(a, b) for a, b in bounds])
-        scores = g.sentences.matrix[rows] @ vector
-        scores += SENTENCE_COVERAGE * g.lexical.sentence_coverage(query, rows)
+        scores = matrix[rows] @ vector
+        if query is not None:
+            scores += SENTENCE_COVERAGE * g.lexical.sentence_coverage(query, rows)
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
         best = np.maximum.reduceat(scores, starts)
         # The first sentence reaching its passage's maximum.
@@ -186,33 +197,11 @@ class Searcher:
         rows = self.generation.passage_rows(pool)
         picked = collapse_near_duplicates([(rows[r][2], rows[r][0]) for r in pool], top)
         results = [self._result(ranking, i, rows[pool[i]]) for i in picked]
-        if ranking.translated is not None:
-            results = self._mark_translated(ranking, results)
-            confidence = CROSSLINGUAL_CALIBRATION.probability(
-                {"translated": float(ranking.translated[0])}
-            )
-            answered = confidence >= CROSSLINGUAL_CALIBRATION.threshold
-            return Answer(question, answered, confidence, results)
-        confidence = self.confidence(ranking, f"{results[0].title}\n{results[0].text}")
-        return Answer(question, confidence >= self.calibration.threshold, confidence, results)
-
-    def _mark_translated(self, ranking: Ranking, results: list[Result]) -> list[Result]:
-        """Re-pick the sentences to mark with the multilingual model (one batch for all the
-        results): MiniLM cannot compare a Russian question with English sentences."""
-        assert self.multilingual is not None
-        assert ranking.question_vector is not None
-        spans = [sentence_spans(r.text) for r in results]
-        texts = [r.text[a:b] for r, s in zip(results, spans, strict=True) for a, b in s]
-        scores = self.multilingual.encode_passages(texts) @ ranking.question_vector
-        marked = []
-        offset = 0
-        for result, own in zip(results, spans, strict=True):
-            if own:
-                start, end = own[int(np.argmax(scores[offset : offset + len(own)]))]
-                result = dataclasses.replace(result, answer_start=start, answer_end=end)
-            offset += len(own)
-            marked.append(result)
-        return marked
+        calibration = self.calibration if ranking.translated is None else CROSSLINGUAL_CALIBRATION
+        confidence = calibration.probability(
+            self.decline_features(ranking, f"{results[0].title}\n{results[0].text}")
+        )
+        return Answer(question, confidence >= calibration.threshold, confidence, results)
 
     def confidence(self, ranking: Ranking, top_text: str) -> float:
         """Calibrated probability that the top passage answers the question."""
@@ -220,6 +209,9 @@ class Searcher:
 
     def decline_features(self, ranking: Ranking, top_text: str) -> dict[str, float]:
         """Absolute (not z-scored) signals of the top passage: comparable across questions."""
+        if ranking.translated is not None:  # a question in another language
+            return {"translated": float(ranking.translated[0]),
+                    "sentence": float(ranking.sentence[0])}  # fmt: skip
         return {
             "dense": float(ranking.dense[0]),
             "sentence": float(ranking.sentence[0]),

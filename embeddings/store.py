@@ -5,7 +5,8 @@ Layout of an index directory::
     CURRENT                  name of the generation in use (replaced atomically)
     .lock                    held by the one build that may run at a time
     generations/<name>/      manifest.json, passages.sqlite, passages.faiss,
-                             sentences.faiss, bm25/, multilingual.faiss (optional)
+                             sentences.faiss, bm25/, and optionally
+                             multilingual-passages.faiss, multilingual-sentences.faiss
 
 A build writes a complete new generation beside the old one and only then replaces CURRENT,
 so a crash at any point leaves the previous index serving. Readers resolve CURRENT once and
@@ -79,7 +80,7 @@ class Manifest:
     articles: int
     created: str
     sources: list[str]
-    # The model behind multilingual.faiss (passages only), or None when the index has none.
+    # The model behind the multilingual-*.faiss files, or None when the index has none.
     multilingual: str | None = None
 
     @classmethod
@@ -206,7 +207,7 @@ def write_generation(
     passage_vectors: npt.NDArray[np.float32],
     sentence_vectors: npt.NDArray[np.float32],
     lexical: LexicalIndex,
-    multilingual_vectors: npt.NDArray[np.float32] | None = None,
+    multilingual: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None = None,
 ) -> None:
     """Write every file of a generation; the manifest goes last and marks it complete."""
     with contextlib.closing(sqlite3.connect(directory / "passages.sqlite")) as db:
@@ -234,10 +235,11 @@ def write_generation(
     VectorIndex.from_vectors(sentence_vectors, manifest.dimension).save(
         directory / "sentences.faiss"
     )
-    if multilingual_vectors is not None:
-        VectorIndex.from_vectors(multilingual_vectors, multilingual_vectors.shape[1]).save(
-            directory / "multilingual.faiss"
-        )
+    if multilingual is not None:
+        for name, vectors in zip(("passages", "sentences"), multilingual, strict=True):
+            VectorIndex.from_vectors(vectors, MULTILINGUAL_DIMENSION).save(
+                directory / f"multilingual-{name}.faiss"
+            )
     (directory / "bm25").mkdir()
     lexical.save(directory / "bm25")
     for path in directory.rglob("*"):
@@ -265,13 +267,15 @@ class Generation:
         self.sentences = VectorIndex.load(
             path / "sentences.faiss", self.manifest.sentences, dimension
         )
-        self.multilingual = (
-            VectorIndex.load(
-                path / "multilingual.faiss", self.manifest.count, MULTILINGUAL_DIMENSION
-            )
-            if self.manifest.multilingual
-            else None
-        )
+        # Passage and sentence vectors of the multilingual model, when the index has them.
+        self.multilingual: tuple[VectorIndex, VectorIndex] | None = None
+        if self.manifest.multilingual:
+            self.multilingual = (
+                VectorIndex.load(path / "multilingual-passages.faiss", self.manifest.count,
+                                 MULTILINGUAL_DIMENSION),
+                VectorIndex.load(path / "multilingual-sentences.faiss", self.manifest.sentences,
+                                 MULTILINGUAL_DIMENSION),
+            )  # fmt: skip
         self.lexical = LexicalIndex.load(path / "bm25")
         if (self.lexical.size, self.lexical.sentences) != (
             self.manifest.count,
