@@ -1,6 +1,7 @@
 """newsdesk's ranking beside the usual baselines, measured in one run on the same index.
 
     python benchmarks/compare.py [--sets squad-dev,xquad-crosslingual-dev,news-dev] [--limit N]
+                                 [--keep-index DIR]
 
 For each BEIR set under ../shared/eval it builds one index (MiniLM passages and sentences,
 BM25, multilingual passages) and ranks every judged question four ways:
@@ -80,6 +81,9 @@ def main() -> int:
     parser.add_argument("--sets", default="squad-dev,xquad-crosslingual-dev,news-dev")
     parser.add_argument("--limit", type=int, help="seeded sample of questions per set")
     parser.add_argument("--no-multilingual", action="store_true")
+    parser.add_argument(
+        "--keep-index", type=Path, metavar="DIR", help="build indexes under DIR, reuse them later"
+    )
     args = parser.parse_args()
     encoder = SentenceTransformerEncoder()
     multilingual = None if args.no_multilingual else MultilingualEncoder()
@@ -89,7 +93,7 @@ def main() -> int:
             data = load_beir(SHARED / name)
             key = tuple(a.id for a in data.corpus)
             if key not in built:  # XQuAD asks about the SQuAD paragraphs: one index serves both
-                built[key] = Path(scratch) / name
+                built[key] = (args.keep_index or Path(scratch)) / name
                 started = time.perf_counter()
                 build_from_articles(data.corpus, built[key], encoder, multilingual=multilingual)
                 print(f"{name}: index built in {time.perf_counter() - started:.0f} s", flush=True)

@@ -24,6 +24,7 @@ from embeddings import (
     NewsdeskError,
 )
 from embeddings.feeds import feed_list, refresh
+from embeddings.multilingual import is_english
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -144,9 +145,12 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     engine = make_engine(settings)
     if not engine.has_index():
+        # English first, so the first answer comes in about two minutes, not eight.
         _stderr(f"No index yet: building one from {settings.data_dir} (only this once).")
-        _print_summary(engine.build([settings.data_dir], ProgressBar()), _stderr)
+        _print_summary(engine.build([settings.data_dir], ProgressBar(), english_only=True), _stderr)
     answer = engine.search(args.question, top=args.top)
+    if not is_english(args.question) and engine.multilingual and not engine.reads_other_languages():
+        _stderr("Questions in other languages need multilingual vectors: run `newsdesk index`.")
     if args.json:
         print(json.dumps(json_answer(answer), ensure_ascii=False, indent=2))
     else:

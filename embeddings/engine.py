@@ -89,11 +89,23 @@ class Engine:
     def has_index(self) -> bool:
         return self._directory.current() is not None
 
+    def reads_other_languages(self) -> bool:
+        """Whether questions in other languages get the multilingual model (it is configured
+        and the current index holds its vectors)."""
+        return self._current().multilingual is not None
+
     def build(
-        self, sources: Sequence[Path], progress: ProgressCallback | None = None
+        self,
+        sources: Sequence[Path],
+        progress: ProgressCallback | None = None,
+        english_only: bool = False,
     ) -> BuildSummary:
-        """Re-index `sources` (incrementally) and serve the result from the next search on."""
-        summary = build_index(sources, self.index_dir, self.encoder, progress, self.multilingual)
+        """Re-index `sources` (incrementally) and serve the result from the next search on.
+
+        `english_only` skips the multilingual vectors (about three quarters of the encoding
+        time); a later full build adds them and reuses everything else."""
+        multilingual = None if english_only else self.multilingual
+        summary = build_index(sources, self.index_dir, self.encoder, progress, multilingual)
         self._current()  # load the new generation here, not in the next reader's question
         return summary
 
