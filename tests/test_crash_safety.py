@@ -69,7 +69,7 @@ def answers(index_dir: Path) -> Answers:
 
 def drive(
     index_dir: Path, data_dir: Path, point: str, *extra: str
-) -> subprocess.CompletedProcess[str]:  # noqa: E501
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tests.crash_driver", str(index_dir), str(data_dir), point, *extra],
         cwd=REPO,

@@ -58,7 +58,7 @@ def test_the_manifest_holds_a_checksum_of_every_other_file(
     assert {"passages.sqlite", "passages.faiss", "sentences.faiss"} <= set(manifest["checksums"])
     assert all(
         manifest["checksums"][n] == file_checksum(generation / n) for n in files - {"manifest.json"}
-    )  # noqa: E501
+    )
 
 
 @pytest.mark.parametrize(
