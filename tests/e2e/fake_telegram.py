@@ -315,7 +315,7 @@ class FakeTelegram:
         }
         # What tests inspect.
         self.calls: list[ApiCall] = []  # listed when answered
-        self.arrivals: list[str] = []  # method names, listed as each request arrives
+        self.arrivals: list[str] = []  # method names, listed once each request is read
         self.callback_answers: dict[str, CallbackAnswer] = {}
         self.inline_answers: dict[str, list[JSON]] = {}
         self.commands: list[JSON] | None = None  # the last setMyCommands
@@ -418,8 +418,6 @@ class FakeTelegram:
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
         started = time.time()
         name = request.match_info["method"]
-        self.arrivals.append(name)
-        self._changed()
         if request.match_info["token"] != self.token:
             self._record(name, {}, started, 401, "Unauthorized")
             return _error_response(ApiError(401, "Unauthorized"))
@@ -429,6 +427,8 @@ class FakeTelegram:
         except ApiError as error:
             self._record(method, {}, started, error.status, error.description)
             return _error_response(error)
+        self.arrivals.append(method)  # received in full: what happens next is up to us
+        self._changed()
         if handler is None:
             not_found = ApiError(404, "Not Found: method not found")
             self._record(method, params.recorded(), started, 404, not_found.description)

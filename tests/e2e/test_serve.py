@@ -26,6 +26,7 @@ async def serve(
         "NEWSDESK_DATA_DIR": str(data_dir),
         "NEWSDESK_INDEX_DIR": str(index_dir),
         "NEWSDESK_STATE_DB": str(state_db),
+        "PYTHONFAULTHANDLER": "1",  # SIGABRT on a hang dumps every thread's stack
     }
     return await asyncio.create_subprocess_exec(
         str(Path(sys.executable).parent / "newsdesk"),
@@ -39,12 +40,13 @@ async def serve(
 async def stopped(process: asyncio.subprocess.Process, signum: int) -> str:
     """Send `signum` and return the process's output once it has exited (bounded wait)."""
     process.send_signal(signum)
-    try:
-        output, _ = await asyncio.wait_for(process.communicate(), timeout=30)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+    reader = asyncio.ensure_future(process.communicate())
+    done, _ = await asyncio.wait([reader], timeout=30)
+    if not done:  # hung: make it show where, then fail with its output
+        process.send_signal(signal.SIGABRT)
+        output, _ = await asyncio.wait_for(reader, timeout=30)
+        raise AssertionError(f"still running 30 s after signal {signum}:\n{output.decode()}")
+    output, _ = reader.result()
     return output.decode()
 
 
