@@ -185,14 +185,20 @@ async def started(app: App, poll_timeout: int = 10) -> AsyncIterator[App]:
             yield app
         finally:
             await poller.stop()
+            logger.info("polling stopped and handled updates confirmed")
             await app.stop()
 
 
 async def _poll_until_signalled(app: App) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal(signum: signal.Signals) -> None:
+        logger.info("%s received: finishing the answers in progress, then stopping", signum.name)
+        stop.set()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, on_signal, signum)
     async with started(app):
         logger.info("newsdesk bot is polling for updates; stop it with Ctrl-C")
         await stop.wait()
