@@ -13,12 +13,13 @@ from urllib.parse import urlparse
 from bot import handlers
 from bot.botlog import BotLog
 from bot.handlers import Desk
+from bot.polling import Poller
 from bot.progressbar import ProgressBar
 from bot.ratelimit import RateLimiter
+from bot.retry import RetryingRateLimiter
 from bot.sessions import Sessions
 from bot.settings import Settings, SettingsError, feed_poller, make_engine
 from bot.telegram import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BotCommand,
@@ -66,8 +67,9 @@ def build_application(settings: Settings, engine: Engine, log: BotLog) -> App:
     builder = (
         ApplicationBuilder()
         .token(token_of(settings))
-        # Queues outgoing requests under Telegram's limits and waits out a 429's retry_after.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        # Queues outgoing requests under Telegram's limits, waits out a 429's retry_after and
+        # retries what a flaky network or a 5xx lost, where that cannot send anything twice.
+        .rate_limiter(RetryingRateLimiter(max_retries=3))
         # Many people ask at once; each update is handled as its own task.
         .concurrent_updates(True)
         .post_init(_register_commands)
@@ -148,6 +150,14 @@ class RedactSecrets(logging.Filter):
         if self._secret in message:
             record.msg = message.replace(self._secret, "<token>")
             record.args = ()
+        # A traceback quotes exception messages, and a network error may quote a request URL:
+        # format it here (formatters reuse exc_text) so it can be redacted too.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text and self._secret in record.exc_text:
+            record.exc_text = record.exc_text.replace(self._secret, "<token>")
+        if record.stack_info and self._secret in record.stack_info:
+            record.stack_info = record.stack_info.replace(self._secret, "<token>")
         return True
 
 
@@ -178,24 +188,34 @@ def prepare_engine(settings: Settings) -> Engine:
 @contextlib.asynccontextmanager
 async def started(app: App, poll_timeout: int = 10) -> AsyncIterator[App]:
     """The bot initialised, its commands registered and long polling running; stopped and
-    shut down on exit. `newsdesk serve` and the end-to-end tests both run the bot this way."""
+    shut down on exit. `newsdesk serve` and the end-to-end tests both run the bot this way.
+
+    On the way out polling stops first, answers being written are finished, and only then
+    are their updates confirmed to Telegram (see bot.polling)."""
     async with app:  # initialize() and, on the way out, shutdown()
         await _register_commands(app)
-        assert app.updater is not None
-        await app.updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
+        await app.bot.delete_webhook()  # getUpdates is refused while a webhook is set
         await app.start()
+        poller = Poller(app, poll_timeout, Update.ALL_TYPES)
+        poller.start()
         try:
             yield app
         finally:
-            await app.updater.stop()
+            await poller.stop()
+            logger.info("polling stopped and handled updates confirmed")
             await app.stop()
 
 
 async def _poll_until_signalled(app: App) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal(signum: signal.Signals) -> None:
+        logger.info("%s received: finishing the answers in progress, then stopping", signum.name)
+        stop.set()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, on_signal, signum)
     async with started(app):
         logger.info("newsdesk bot is polling for updates; stop it with Ctrl-C")
         await stop.wait()

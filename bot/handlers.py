@@ -24,6 +24,7 @@ from bot.sessions import Session, Sessions
 from bot.telegram import (
     ChatType,
     ContextTypes,
+    Document,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
@@ -32,6 +33,7 @@ from bot.telegram import (
     Message,
     MessageEntity,
     ParseMode,
+    TelegramError,
     Update,
 )
 from embeddings import Answer, Engine, IndexStats, NewsdeskError, QuestionError
@@ -201,23 +203,32 @@ async def button(update: Update, context: Context) -> None:
         return
     action, _, rest = query.data.partition(":")
     token, _, argument = rest.partition(":")
+    # Callback data comes back from the client, which may be modified: only the exact shapes
+    # this bot writes are acted on (see _answer_keyboard and _send_page).
+    known = (
+        (action == "v" and argument in ("1", "-1"))
+        or (action == "m" and argument.isdigit() and len(argument) <= 3)
+        or (action == "f" and not argument)
+    )
+    if not known:
+        logger.info("ignored unknown callback data from user %s", query.from_user.id)
+        await query.answer("I don't know that button.")
+        return
     d = desk(context)
     session = d.sessions.get(token)
     if session is None:
         await query.answer("This answer has expired — please ask the question again.")
         return
     if action == "v":
-        vote = 1 if argument == "1" else -1
+        vote = int(argument)
         await asyncio.to_thread(d.log.record_vote, session.question_id, query.from_user.id, vote)
         await query.answer("Thanks for the feedback!")
     elif action == "m":
         await query.answer()
-        await _send_page(update, session, token, int(argument) if argument.isdigit() else 0, d)
-    elif action == "f":
+        await _send_page(update, session, token, int(argument), d)
+    else:
         await query.answer()
         await _send_article(update, session, d)
-    else:
-        await query.answer("I don't know that button.")
 
 
 async def _send_page(update: Update, session: Session, token: str, start: int, d: Desk) -> None:
@@ -284,16 +295,44 @@ def admin_only(handler: Handler) -> Handler:
 
     @functools.wraps(handler)
     async def guarded(update: Update, context: Context) -> None:
-        user = update.effective_user
+        user, message = update.effective_user, update.effective_message
         if user is None or user.id not in desk(context).admin_ids:
             logger.warning(
                 "refused %s from non-admin user %s", handler.__name__, user.id if user else None
             )
             await _reply(update, "Sorry, admins only.")
             return
+        if message is not None and message.forward_origin is not None:
+            # Someone else's words, passed on: not the admin asking for this now.
+            logger.warning("refused forwarded %s from admin %s", handler.__name__, user.id)
+            await _reply(update, "I don't run forwarded admin commands; send it yourself.")
+            return
+        if message is not None and message.chat.type != ChatType.PRIVATE:
+            # /stats and build reports are not for everyone in a group to read.
+            logger.warning("refused %s from admin %s in a group", handler.__name__, user.id)
+            await _reply(update, "Admin commands work only in a private chat with me.")
+            return
         await handler(update, context)
 
     return guarded
+
+
+async def _in_background(context: Context, d: Desk, job: Coroutine[Any, Any, None]) -> None:
+    """Run a long job (a build) after its update has been handled, holding the indexing lock.
+
+    An update is confirmed to Telegram when its handler returns (bot.polling): a build of
+    minutes must not hold back the confirmation of every update after it. Callers check that
+    the lock is free first; acquiring a free asyncio.Lock does not suspend, so no second job
+    can slip in between the check and this."""
+    await d.indexing.acquire()
+
+    async def locked() -> None:
+        try:
+            await job
+        finally:
+            d.indexing.release()
+
+    context.application.create_task(locked())
 
 
 @admin_only
@@ -303,16 +342,19 @@ async def reindex(update: Update, context: Context) -> None:
     if d.indexing.locked():
         await _reply(update, "A reindex is already running; I'll post its summary when it ends.")
         return
-    async with d.indexing:
-        status = await StatusMessage.post(_message(update), "Reindexing…", d.progress_edit_seconds)
-        try:
-            summary = await asyncio.to_thread(d.engine.build, [d.data_dir], status.update)
-        except NewsdeskError as error:
-            await status.finish(
-                f"Reindex failed: {error}. The previous index is still answering questions."
-            )
-        else:
-            await status.finish(render.summary_text(summary))
+    await _in_background(context, d, _reindex(update, d))
+
+
+async def _reindex(update: Update, d: Desk) -> None:
+    status = await StatusMessage.post(_message(update), "Reindexing…", d.progress_edit_seconds)
+    try:
+        summary = await asyncio.to_thread(d.engine.build, [d.data_dir], status.update)
+    except NewsdeskError as error:
+        await status.finish(
+            f"Reindex failed: {error}. The previous index is still answering questions."
+        )
+    else:
+        await status.finish(render.summary_text(summary))
 
 
 @admin_only
@@ -330,25 +372,35 @@ async def upload(update: Update, context: Context) -> None:
     if d.indexing.locked():
         await _reply(update, "A reindex is running; send the file again when it has finished.")
         return
-    async with d.indexing:
-        status = await StatusMessage.post(message, f"Checking {name}…", d.progress_edit_seconds)
+    await _in_background(context, d, _add_upload(message, document, name, d))
+
+
+async def _add_upload(message: Message, document: Document, name: str, d: Desk) -> None:
+    status = await StatusMessage.post(message, f"Checking {name}…", d.progress_edit_seconds)
+    try:
         content = bytes(await (await document.get_file()).download_as_bytearray())
-        if len(content) > d.upload_max_bytes:
-            await status.finish(_too_big(name, len(content), d.upload_max_bytes))
-            return
-        try:
-            articles, summary = await asyncio.to_thread(
-                d.engine.add_file, d.data_dir, name, content, status.update
-            )
-        except NewsdeskError as error:
-            await status.finish(f"Rejected {name}: {error}. Nothing was changed.")
-            return
-        titles = "\n".join(f"• {a.title}" for a in articles[:10])
-        more = f"\n… and {len(articles) - 10} more" if len(articles) > 10 else ""
-        await status.finish(
-            f"Added {name}: {len(articles)} article(s).\n{titles}{more}\n\n"
-            + render.summary_text(summary)
+    except TelegramError:  # retried already (bot.retry); the admin can send it again
+        # The reason stays in the log: a download error may quote the file URL, token and all.
+        logger.warning("could not download upload %r", name, exc_info=True)
+        await status.finish(f"Could not download {name}; please send it again.")
+        return
+    if len(content) > d.upload_max_bytes:
+        await status.finish(_too_big(name, len(content), d.upload_max_bytes))
+        return
+    try:
+        articles, summary = await asyncio.to_thread(
+            d.engine.add_file, d.data_dir, name, content, status.update
         )
+    except NewsdeskError as error:
+        await status.finish(f"Rejected {name}: {error}. Nothing was changed.")
+        return
+    titles = "\n".join(f"• {a.title}" for a in articles[:10])
+    more = f"\n… and {len(articles) - 10} more" if len(articles) > 10 else ""
+    saved = Path(articles[0].path).name if articles else name  # folders are never kept
+    await status.finish(
+        f"Added {saved}: {len(articles)} article(s).\n{titles}{more}\n\n"
+        + render.summary_text(summary)
+    )
 
 
 def _too_big(name: str, size: int, limit: int) -> str:

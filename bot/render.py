@@ -116,20 +116,59 @@ def escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+def clip(text: str, units: int) -> str:
+    """`text` cut to at most `units` UTF-16 code units (as Telegram counts), "…" marking a cut."""
+    if len(text.encode("utf-16-le")) // 2 <= units:
+        return text
+    out, used = [], 1
+    for char in text:
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > units:
+            break
+        out.append(char)
+    return "".join(out) + "…"
+
+
+# Citation fields come from article files anyone may have written: bounded, so that a page
+# of results always fits one message however long a title or source is.
+_TITLE_UNITS, _SOURCE_UNITS = 200, 100
+
+
 def citation_html(result: Result | Article) -> str:
-    title = f"<i>{escape(result.title)}</i>"
-    parts = [title, *(escape(part) for part in citation_parts(result))]
+    title = f"<i>{escape(clip(result.title, _TITLE_UNITS))}</i>"
+    parts = [title, *(escape(clip(part, _SOURCE_UNITS)) for part in citation_parts(result))]
     if result.url:
         parts.append(f'<a href="{html.escape(result.url, quote=True)}">link</a>')
     return "— " + " · ".join(parts)
 
 
-def result_html(result: Result, number: int) -> str:
-    text, start, end = trim_around(
-        result.text, result.answer_start, result.answer_end, PASSAGE_CHARS
-    )
-    body = escape(text[:start]) + f"<b>{escape(text[start:end])}</b>" + escape(text[end:])
-    return f"{number}. {body}\n{citation_html(result)}"
+def result_html(result: Result, number: int, limit: int = TELEGRAM_LIMIT) -> str:
+    """One numbered result in at most `limit` visible characters: the passage is trimmed
+    around its answer sentence, and the sentence itself cut if it alone is too long."""
+    chars = PASSAGE_CHARS
+    while True:
+        block = f"{number}. {_passage_html(result, chars)}\n{citation_html(result)}"
+        if visible_length(block) <= limit or chars == 0:
+            return block
+        chars //= 2
+
+
+def _passage_html(result: Result, chars: int) -> str:
+    text, start, end = result.text, result.answer_start, result.answer_end
+    if end - start > chars:
+        sentence = text[start : start + chars].rstrip() + "…"
+        text, end = text[:start] + sentence, start + len(sentence)
+    text, start, end = trim_around(text, start, end, chars)
+    marked = text[start:end]
+    # Telegram refuses an entity over nothing but spaces; such a "sentence" is left plain.
+    bold = f"<b>{escape(marked)}</b>" if marked.strip() else escape(marked)
+    return escape(text[:start]) + bold + escape(text[end:])
+
+
+def _results_html(results: Sequence[Result], first_number: int, room: int) -> str:
+    each = (room - 2 * max(len(results) - 1, 0)) // max(len(results), 1)
+    blocks = [result_html(r, n, each) for n, r in enumerate(results, start=first_number)]
+    return "\n\n".join(blocks)
 
 
 def answer_html(answer: Answer, results: Sequence[Result], first_number: int = 1) -> str:
@@ -139,20 +178,22 @@ def answer_html(answer: Answer, results: Sequence[Result], first_number: int = 1
             "I couldn't find anything in the archive that answers that. "
             "Try other words, or a name, place or date from the story you have in mind."
         )
-    blocks = [result_html(r, n) for n, r in enumerate(results, start=first_number)]
-    return "\n\n".join(blocks)
+    return _results_html(results, first_number, TELEGRAM_LIMIT)
+
+
+_WEAK_HEADER = "<i>Closest matches — these do not answer the question:</i>\n\n"
 
 
 def weak_html(results: Sequence[Result], first_number: int = 1) -> str:
     """The closest matches to a question the engine declined, labelled as such."""
-    blocks = [result_html(r, n) for n, r in enumerate(results, start=first_number)]
-    return "<i>Closest matches — these do not answer the question:</i>\n\n" + "\n\n".join(blocks)
+    room = TELEGRAM_LIMIT - visible_length(_WEAK_HEADER)
+    return _WEAK_HEADER + _results_html(results, first_number, room)
 
 
 def article_messages(article: Article, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """The whole article as HTML messages under `limit` visible characters, split between
     paragraphs (a paragraph longer than a message is split between words)."""
-    header = f"<b>{escape(article.title)}</b>\n{citation_html(article)}"
+    header = f"<b>{escape(clip(article.title, 1000))}</b>\n{citation_html(article)}"
     pieces = [header, *(escape(p) for p in _fit_paragraphs(article.paragraphs, limit - 100))]
     messages: list[str] = []
     current = ""
@@ -169,15 +210,31 @@ def article_messages(article: Article, limit: int = TELEGRAM_LIMIT) -> list[str]
 
 
 def _fit_paragraphs(paragraphs: Sequence[str], limit: int) -> list[str]:
+    """Paragraphs split between words into pieces of at most `limit` UTF-16 code units."""
     out: list[str] = []
     for paragraph in paragraphs:
-        while len(paragraph) > limit:
-            cut = paragraph.rfind(" ", 0, limit)
-            cut = cut if cut > 0 else limit
+        while _units(paragraph) > limit:
+            end = _prefix_within(paragraph, limit)
+            cut = paragraph.rfind(" ", 0, end)
+            cut = cut if cut > 0 else end
             out.append(paragraph[:cut])
             paragraph = paragraph[cut:].lstrip()
         out.append(paragraph)
     return out
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _prefix_within(text: str, units: int) -> int:
+    """The length of the longest prefix of `text` taking at most `units` UTF-16 units (≥ 1)."""
+    used = 0
+    for index, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > units:
+            return max(index, 1)
+    return len(text)
 
 
 def visible_length(markup: str) -> int:

@@ -8,6 +8,7 @@ try:
     from telegram import (
         BotCommand,
         BotCommandScopeChat,
+        Document,
         InlineKeyboardButton,
         InlineKeyboardMarkup,
         InlineQueryResultArticle,
@@ -18,7 +19,7 @@ try:
         Update,
     )
     from telegram.constants import ChatType, ParseMode
-    from telegram.error import RetryAfter, TelegramError
+    from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
     from telegram.ext import (
         AIORateLimiter,
         Application,
@@ -40,12 +41,14 @@ __all__ = [
     "AIORateLimiter",
     "Application",
     "ApplicationBuilder",
+    "BadRequest",
     "BotCommand",
     "BotCommandScopeChat",
     "CallbackQueryHandler",
     "ChatType",
     "CommandHandler",
     "ContextTypes",
+    "Document",
     "InlineKeyboardButton",
     "InlineKeyboardMarkup",
     "InlineQueryHandler",
@@ -55,9 +58,11 @@ __all__ = [
     "Message",
     "MessageEntity",
     "MessageHandler",
+    "NetworkError",
     "ParseMode",
     "RetryAfter",
     "TelegramError",
+    "TimedOut",
     "Update",
     "filters",
 ]

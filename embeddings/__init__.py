@@ -9,8 +9,10 @@ from embeddings.encoder import DEFAULT_MODEL, Encoder, SentenceTransformerEncode
 from embeddings.engine import Engine, IndexStats
 from embeddings.errors import (
     IndexBusyError,
+    IndexCorruptError,
     IndexIncompatibleError,
     IndexMissingError,
+    IndexWriteError,
     MissingDependencyError,
     ModelUnavailableError,
     NewsdeskError,
@@ -31,9 +33,11 @@ __all__ = [
     "Encoder",
     "Engine",
     "IndexBusyError",
+    "IndexCorruptError",
     "IndexIncompatibleError",
     "IndexMissingError",
     "IndexStats",
+    "IndexWriteError",
     "MissingDependencyError",
     "ModelUnavailableError",
     "NewsdeskError",

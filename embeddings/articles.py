@@ -258,7 +258,12 @@ def _take_record(parsed: ParsedFile, record: Any, fallback_id: str, where: str) 
     try:
         if isinstance(record, ParseError):
             raise record
-        parsed.articles.append(article_from_record(record, fallback_id))
+        article = article_from_record(record, fallback_id)
+        try:  # JSON's \ud800 escapes decode to lone surrogates, which UTF-8 cannot store
+            json.dumps(dataclasses.asdict(article), ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ParseError("contains invalid Unicode (a lone surrogate escape)") from None
+        parsed.articles.append(article)
     except ParseError as error:
         parsed.problems.append(f"{where}: {error}")
 

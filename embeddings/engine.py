@@ -68,6 +68,8 @@ class Engine:
         token = self._directory.current_token()
         with self._lock:
             if self._searcher is None or token != self._token:
+                if self._searcher is None:
+                    self._directory.clean_orphans()  # what a crashed build left behind
                 path = self._directory.current()
                 if path is None:
                     raise IndexMissingError(
@@ -76,7 +78,7 @@ class Engine:
                 try:
                     generation = Generation(path, self.encoder.name, self.encoder.dimension)
                 except IndexIncompatibleError as error:
-                    raise IndexIncompatibleError(
+                    raise type(error)(
                         f"cannot use the index in {self.index_dir}: {error}. "
                         "Rebuild it with `newsdesk index` (or /reindex in the bot)"
                     ) from None

@@ -19,6 +19,14 @@ class IndexIncompatibleError(NewsdeskError):
     """The index on disk was made by another model or format version, or is damaged."""
 
 
+class IndexCorruptError(IndexIncompatibleError):
+    """A file of the index is missing, truncated or changed since it was written."""
+
+
+class IndexWriteError(NewsdeskError):
+    """The index could not be written (disk full, no permission); the old one still serves."""
+
+
 class IndexBusyError(NewsdeskError):
     """Another build holds the index lock."""
 

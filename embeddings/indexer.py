@@ -8,10 +8,13 @@ time to embed that article.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import shutil
+import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +23,7 @@ import numpy as np
 from embeddings.articles import Article, article_id_for, discover, parse_file
 from embeddings.chunking import Passage, chunk_article, model_input
 from embeddings.encoder import Encoder, Vectors
-from embeddings.errors import NewsdeskError, NothingIndexedError, ParseError
+from embeddings.errors import IndexWriteError, NewsdeskError, NothingIndexedError, ParseError
 from embeddings.lexical import LexicalIndex
 from embeddings.multilingual import MultilingualEncoder
 from embeddings.store import (
@@ -127,7 +130,10 @@ def build_from_articles(
             "no article could be indexed" + (f": {problems[0]}" if problems else "")
         )
     directory = IndexDirectory(index_dir)
-    with directory.build_lock():
+    with contextlib.ExitStack() as stack:
+        with _writing(index_dir):  # a read-only folder fails here, before any work
+            stack.enter_context(directory.build_lock())
+            directory.remove_orphans()  # left by a build that crashed
         serving = directory.current()
         previous = _previous_generation(serving, encoder)
         summary = BuildSummary(problems=list(problems))
@@ -146,7 +152,6 @@ def build_from_articles(
             lexical = LexicalIndex.build(
                 [text for _, text in plan.passage_inputs], plan.sentence_words
             )
-            target = directory.new_generation()
             manifest = Manifest(
                 format_version=FORMAT_VERSION,
                 model=encoder.name,
@@ -157,19 +162,31 @@ def build_from_articles(
                 created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 sources=list(sources),
                 multilingual=multilingual.name if multilingual else None,
+                checksums={},  # filled in by write_generation from the files on disk
             )
-            write_generation(
-                target,
-                manifest,
-                plan.articles,
-                plan.passages,
-                passage_vectors,
-                sentence_vectors,
-                lexical,
-                (translated[0], translated[1]) if translated else None,
-            )
-            report(BuildProgress("switching", 0, 1))
-            directory.switch(target)
+            with _writing(index_dir):
+                target = directory.new_generation()
+            try:
+                with _writing(index_dir):
+                    manifest = write_generation(
+                        target,
+                        manifest,
+                        plan.articles,
+                        plan.passages,
+                        passage_vectors,
+                        sentence_vectors,
+                        lexical,
+                        (translated[0], translated[1]) if translated else None,
+                    )
+                report(BuildProgress("switching", 0, 1))
+                with _writing(index_dir):
+                    directory.switch(target)
+            except Exception:
+                # Disk full, no permission: CURRENT still names the old generation, and the
+                # half-written new one must not fill the disk further.
+                if directory.current() != target:
+                    shutil.rmtree(target, ignore_errors=True)
+                raise
         finally:
             if previous is not None:
                 previous.close()
@@ -180,6 +197,20 @@ def build_from_articles(
     summary.seconds = time.perf_counter() - started
     report(BuildProgress("done", 1, 1))
     return summary
+
+
+@contextlib.contextmanager
+def _writing(index_dir: Path) -> Iterator[None]:
+    """Turn a failure to write the index (disk full, read-only folder, file size limit) into
+    one clear error; the generation being written is discarded and the old one serves on."""
+    try:
+        yield
+    except (OSError, sqlite3.Error) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise IndexWriteError(f"cannot write the index in {index_dir}: {reason}") from None
+    except RuntimeError as error:  # FAISS reports failed writes as RuntimeError
+        reason = str(error).strip().splitlines()[-1][:160]
+        raise IndexWriteError(f"cannot write the index in {index_dir}: {reason}") from None
 
 
 def _previous_generation(path: Path | None, encoder: Encoder) -> Generation | None:

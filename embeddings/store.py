@@ -16,8 +16,10 @@ keep their generation; the previous generation is kept so a reader mid-query nev
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -33,12 +35,18 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.articles import Article
-from embeddings.errors import IndexBusyError, IndexIncompatibleError, IndexMissingError
+from embeddings.errors import (
+    IndexBusyError,
+    IndexCorruptError,
+    IndexIncompatibleError,
+    IndexMissingError,
+)
 from embeddings.lexical import LexicalIndex
 from embeddings.multilingual import DIMENSION as MULTILINGUAL_DIMENSION
 from embeddings.vectors import VectorIndex
 
-FORMAT_VERSION = 1
+# 2: the manifest holds a checksum of every other file in the generation.
+FORMAT_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE articles (
@@ -80,6 +88,7 @@ class Manifest:
     articles: int
     created: str
     sources: list[str]
+    checksums: dict[str, str]  # path inside the generation → blake2b of its bytes
     # The model behind the multilingual-*.faiss files, or None when the index has none.
     multilingual: str | None = None
 
@@ -101,6 +110,43 @@ class Manifest:
 
     def write(self, path: Path) -> None:
         _write_atomically(path, json.dumps(asdict(self), indent=2) + "\n")
+
+    def verify(self, directory: Path) -> None:
+        """IndexCorruptError unless every file listed is there with the bytes it was written
+        with: a truncated or overwritten file must never be loaded and answer wrongly."""
+        if not self.checksums:
+            raise IndexCorruptError("the index manifest lists no files")
+        for name, expected in sorted(self.checksums.items()):
+            path = directory / name
+            if Path(name).is_absolute() or ".." in Path(name).parts:
+                raise IndexCorruptError(f"the index manifest names {name!r}, outside the index")
+            try:
+                actual = file_checksum(path)
+            except FileNotFoundError:
+                raise IndexCorruptError(f"{name} is missing from the index") from None
+            except OSError as error:
+                raise IndexCorruptError(f"{name} cannot be read ({error.strerror})") from None
+            if actual != expected:
+                raise IndexCorruptError(
+                    f"{name} is damaged (its checksum does not match the manifest)"
+                )
+
+
+def file_checksum(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=32)
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def checksums(directory: Path) -> dict[str, str]:
+    """Checksum of every file under `directory` but the manifest, by relative path."""
+    return {
+        path.relative_to(directory).as_posix(): file_checksum(path)
+        for path in sorted(directory.rglob("*"))
+        if path.is_file() and path.name != "manifest.json"
+    }
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -157,6 +203,39 @@ class IndexDirectory:
             raise IndexIncompatibleError(f"refusing to switch to incomplete {generation.name}")
         _write_atomically(self._pointer, generation.name + "\n")
 
+    def clean_orphans(self) -> list[str]:
+        """Delete what a crashed build left behind, unless a build is running now (what
+        looks orphaned may be its generation). Returns the generation names removed."""
+        if not self.root.is_dir():
+            return []
+        try:
+            with self.build_lock():
+                return self.remove_orphans()
+        except IndexBusyError:
+            return []
+        except OSError:
+            return []  # a read-only index directory can still be served; nothing to clean
+
+    def remove_orphans(self) -> list[str]:
+        """Under the build lock: delete every generation CURRENT does not name that is
+        incomplete (no manifest) or newer than the current one (written, never switched to),
+        and stray temporary pointers. The older complete generation is the previous index,
+        which a reader may still be using, so it stays."""
+        current = self.current()
+        for temporary in self.root.glob(".CURRENT.*.tmp"):
+            temporary.unlink(missing_ok=True)
+        removed: list[str] = []
+        if not self.generations.is_dir():
+            return removed
+        for path in sorted(self.generations.iterdir()):
+            if path == current:
+                continue
+            complete = (path / "manifest.json").is_file()
+            if not complete or current is None or path.name > current.name:
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path.name)
+        return removed
+
     def prune(self, keep: Iterable[Path | None]) -> None:
         """Delete every generation but those in `keep` (leftovers of crashed builds too)."""
         kept = {path for path in keep if path is not None}
@@ -208,8 +287,9 @@ def write_generation(
     sentence_vectors: npt.NDArray[np.float32],
     lexical: LexicalIndex,
     multilingual: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None = None,
-) -> None:
-    """Write every file of a generation; the manifest goes last and marks it complete."""
+) -> Manifest:
+    """Write every file of a generation; the manifest, with the checksum of each file read
+    back from disk, goes last and marks it complete. Returns the manifest written."""
     with contextlib.closing(sqlite3.connect(directory / "passages.sqlite")) as db:
         db.executescript(SCHEMA)
         db.executemany(
@@ -246,7 +326,9 @@ def write_generation(
         if path.is_file():
             with path.open("rb") as handle:
                 os.fsync(handle.fileno())
+    manifest = dataclasses.replace(manifest, checksums=checksums(directory))
     manifest.write(directory / "manifest.json")
+    return manifest
 
 
 # --------------------------------------------------------------------------- reading
@@ -263,6 +345,7 @@ class Generation:
                 f"the index was built with {self.manifest.model} ({self.manifest.dimension}d) "
                 f"but the configured model is {model} ({dimension}d)"
             )
+        self.manifest.verify(path)
         self.passages = VectorIndex.load(path / "passages.faiss", self.manifest.count, dimension)
         self.sentences = VectorIndex.load(
             path / "sentences.faiss", self.manifest.sentences, dimension

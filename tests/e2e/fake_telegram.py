@@ -235,6 +235,7 @@ class _Fault:
     description: str = ""
     retry_after: int | None = None
     after_processing: bool = False
+    delay: float = 0.0  # answer late instead of failing (see delay_next)
 
 
 class _Params:
@@ -313,7 +314,8 @@ class FakeTelegram:
             "username": bot_username,
         }
         # What tests inspect.
-        self.calls: list[ApiCall] = []
+        self.calls: list[ApiCall] = []  # listed when answered
+        self.arrivals: list[str] = []  # method names, listed once each request is read
         self.callback_answers: dict[str, CallbackAnswer] = {}
         self.inline_answers: dict[str, list[JSON]] = {}
         self.commands: list[JSON] | None = None  # the last setMyCommands
@@ -425,13 +427,25 @@ class FakeTelegram:
         except ApiError as error:
             self._record(method, {}, started, error.status, error.description)
             return _error_response(error)
+        self.arrivals.append(method)  # received in full: what happens next is up to us
+        self._changed()
         if handler is None:
             not_found = ApiError(404, "Not Found: method not found")
             self._record(method, params.recorded(), started, 404, not_found.description)
             return _error_response(not_found)
 
         fault = self._take_fault(method, after_processing=False)
-        if fault is not None:
+        if fault is not None and fault.delay:
+            try:
+                await asyncio.sleep(fault.delay)
+            except asyncio.CancelledError:  # aiohttp cancels the handler of a reset connection
+                self._record(method, params.recorded(), started, None, "client went away")
+                raise
+            if request.transport is None or request.transport.is_closing():
+                # The client gave up (timed out, or its process died) before we got to it.
+                self._record(method, params.recorded(), started, None, "client went away")
+                return web.Response()
+        elif fault is not None:
             return self._inject(fault, request, method, params, started)
         try:
             result = await handler(params)
@@ -439,7 +453,9 @@ class FakeTelegram:
             self._record(method, params.recorded(), started, error.status, error.description)
             return _error_response(error)
         fault = self._take_fault(method, after_processing=True)
-        if fault is not None:
+        if fault is not None and fault.delay:
+            await asyncio.sleep(fault.delay)  # done, but answered late: past a client timeout
+        elif fault is not None:
             # The request took effect; only the answer is lost, as with a real network cut.
             return self._inject(fault, request, method, params, started)
         self._record(method, params.recorded(), started, 200)
@@ -510,6 +526,16 @@ class FakeTelegram:
         answer, so the client sees a network error. With ``after_processing`` the call takes
         effect first (e.g. the message is sent), which is what makes blind retries duplicate."""
         fault = _Fault(count, None, after_processing=after_processing)
+        self._faults.setdefault(self._known_method(method), []).append(fault)
+
+    def delay_next(
+        self, method: str, seconds: float, count: int = 1, *, after_processing: bool = False
+    ) -> None:
+        """The next ``count`` calls of ``method`` are answered ``seconds`` late, which past
+        the client's read timeout is a timeout. Before processing, a call whose client has
+        gone by then (timed out, or killed) is never carried out; with ``after_processing``
+        it takes effect at once and only the answer is late."""
+        fault = _Fault(count, None, after_processing=after_processing, delay=seconds)
         self._faults.setdefault(self._known_method(method), []).append(fault)
 
     def _known_method(self, method: str) -> str:
@@ -1083,16 +1109,19 @@ class FakeTelegram:
         text: str,
         chat: JSON | None = None,
         reply_to: BotMessage | JSON | None = None,
+        entities: list[JSON] | None = None,
     ) -> JSON:
         """The user sends ``text``; returns the Message. In a group with privacy mode on, the
-        bot only gets it if it is a command, mentions the bot or replies to the bot."""
+        bot only gets it if it is a command, mentions the bot or replies to the bot.
+        ``entities`` replaces the ones a client would compute (to send odd ones)."""
         if reply_to is not None:
             target_chat = (
                 reply_to.chat_id if isinstance(reply_to, BotMessage) else reply_to["chat"]["id"]
             )
             if target_chat != (chat or user)["id"]:
                 raise AssertionError(f"message to reply to is in chat {target_chat}, not this one")
-        message = self._user_message(user, chat, text=text, entities=_user_entities(text))
+        found = _user_entities(text) if entities is None else entities
+        message = self._user_message(user, chat, text=text, entities=found)
         if reply_to is not None:
             message["reply_to_message"] = self._as_json(reply_to)
         if self._bot_can_see(message, text):
@@ -1119,12 +1148,34 @@ class FakeTelegram:
             self._enqueue({"message": message})
         return message
 
-    def press_button(self, user: JSON, message: BotMessage, callback_data: str) -> str:
+    def send_forwarded(self, user: JSON, text: str, origin: JSON, chat: JSON | None = None) -> JSON:
+        """The user forwards a message ``origin`` (a user) wrote; entities (a /command) stay."""
+        message = self._user_message(
+            user,
+            chat,
+            text=text,
+            entities=_user_entities(text),
+            forward_origin={"type": "user", "sender_user": origin, "date": int(time.time())},
+        )
+        if self._bot_can_see(message, text):
+            self._enqueue({"message": message})
+        return message
+
+    def press_forged_button(self, user: JSON, message: BotMessage, callback_data: str) -> str:
+        """What a modified client can do: a callback query from ``message`` with any data
+        (up to Telegram's 64 bytes), whether or not the message has such a button."""
+        if len(callback_data.encode()) > CALLBACK_DATA_LIMIT:
+            raise AssertionError("Telegram refuses callback data over 64 bytes")
+        return self.press_button(user, message, callback_data, forged=True)
+
+    def press_button(
+        self, user: JSON, message: BotMessage, callback_data: str, *, forged: bool = False
+    ) -> str:
         """The user presses the inline button carrying ``callback_data`` on a bot message;
         returns the callback query id. Only buttons the message currently shows can be pressed."""
         if message.deleted:
             raise AssertionError(f"message {message.message_id} was deleted")
-        if callback_data not in message.callback_data:
+        if not forged and callback_data not in message.callback_data:
             raise AssertionError(
                 f"message {message.message_id} has no button with callback_data "
                 f"{callback_data!r}; its buttons: {message.buttons}"

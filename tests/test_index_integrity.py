@@ -1,0 +1,148 @@
+"""Every file of a generation is checksummed in its manifest and verified when it is opened:
+a damaged index is refused with one clear line, the bot will not start on it, and
+`newsdesk index` rebuilds it. What a crashed build leaves behind is removed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from embeddings import (
+    Engine,
+    IndexCorruptError,
+    IndexIncompatibleError,
+    SentenceTransformerEncoder,
+)
+from embeddings.indexer import build_index
+from embeddings.store import IndexDirectory, file_checksum
+
+from .test_crash_safety import TOPICS, write_corpus
+from .tiny_encoder import TinyEncoder
+
+
+def truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def flip_a_byte(path: Path) -> None:
+    """Damage in the middle of the file that keeps its size and, for SQLite, often its
+    readability: only the checksum can tell."""
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """(data dir, index dir, current generation) of a small index (tiny encoder)."""
+    data = write_corpus(tmp_path / "data", TOPICS)
+    index = tmp_path / "index"
+    build_index([data], index, TinyEncoder())
+    generation = IndexDirectory(index).current()
+    assert generation is not None
+    return data, index, generation
+
+
+def test_the_manifest_holds_a_checksum_of_every_other_file(
+    built: tuple[Path, Path, Path],
+) -> None:
+    _, _, generation = built
+    manifest = json.loads((generation / "manifest.json").read_text())
+    files = {p.relative_to(generation).as_posix() for p in generation.rglob("*") if p.is_file()}
+    assert set(manifest["checksums"]) == files - {"manifest.json"}
+    assert {"passages.sqlite", "passages.faiss", "sentences.faiss"} <= set(manifest["checksums"])
+    assert all(
+        manifest["checksums"][n] == file_checksum(generation / n) for n in files - {"manifest.json"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda g: truncate(g / "passages.faiss"), "passages.faiss is damaged"),
+        (lambda g: truncate(g / "sentences.faiss"), "sentences.faiss is damaged"),
+        (lambda g: flip_a_byte(g / "passages.sqlite"), "passages.sqlite is damaged"),
+        (lambda g: (g / "passages.sqlite").unlink(), "passages.sqlite is missing"),
+        (lambda g: flip_a_byte(next((g / "bm25").iterdir())), r"bm25/\S+ is damaged"),
+    ],
+)  # fmt: skip
+def test_a_damaged_file_is_detected_at_load_with_a_clear_message_and_a_rebuild_repairs_it(
+    built: tuple[Path, Path, Path], damage: Callable[[Path], None], message: str
+) -> None:
+    data, index, generation = built
+    question = "Who retired from the lighthouse?"
+    before = Engine(index, TinyEncoder()).search(question, top=1).results[0].article_id
+    damage(generation)
+    with pytest.raises(IndexCorruptError, match=message) as error:
+        Engine(index, TinyEncoder()).search(question)
+    assert "Rebuild it with `newsdesk index`" in str(error.value)
+    assert len(str(error.value).splitlines()) == 1
+    build_index([data], index, TinyEncoder())
+    assert Engine(index, TinyEncoder()).search(question, top=1).results[0].article_id == before
+
+
+def test_an_index_of_another_model_is_refused_before_its_files_are_read(
+    built: tuple[Path, Path, Path],
+) -> None:
+    _, index, _ = built
+
+    class Other(TinyEncoder):
+        name = "tests/another-encoder"
+
+    with pytest.raises(IndexIncompatibleError, match="built with tests/tiny-hashing-encoder"):
+        Engine(index, Other()).load()
+
+
+def test_opening_an_index_removes_what_a_crashed_build_left_but_not_a_running_build(
+    built: tuple[Path, Path, Path],
+) -> None:
+    _, index, generation = built
+    directory = IndexDirectory(index)
+    partial = index / "generations" / "29990101T000000000000-partial"
+    partial.mkdir()
+    (partial / "passages.sqlite").write_bytes(b"half")
+    (index / ".CURRENT.deadbeef.tmp").write_text("x")
+    with directory.build_lock():  # a build in another process is writing `partial`
+        Engine(index, TinyEncoder()).load()
+        assert partial.exists()
+    Engine(index, TinyEncoder()).load()
+    assert not partial.exists()
+    assert not (index / ".CURRENT.deadbeef.tmp").exists()
+    assert [p.name for p in (index / "generations").iterdir()] == [generation.name]
+
+
+def test_the_bot_refuses_to_start_on_a_damaged_index_and_newsdesk_index_rebuilds_it(
+    encoder: SentenceTransformerEncoder,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = write_corpus(tmp_path / "data", TOPICS)
+    index = tmp_path / "index"
+    build_index([data], index, encoder)
+    generation = IndexDirectory(index).current()
+    assert generation is not None
+    truncate(generation / "passages.faiss")
+    monkeypatch.setenv("NEWSDESK_TELEGRAM_TOKEN", "123456:NEVER-USED")
+    monkeypatch.setenv("NEWSDESK_TELEGRAM_API_URL", "http://127.0.0.1:9")  # never reached
+    monkeypatch.setenv("NEWSDESK_INDEX_DIR", str(index))
+    monkeypatch.setenv("NEWSDESK_DATA_DIR", str(data))
+    monkeypatch.setenv("NEWSDESK_STATE_DB", str(tmp_path / "bot.sqlite"))
+    capsys.readouterr()
+
+    assert main(["serve"]) == 1
+    refused = capsys.readouterr().err.strip().splitlines()[-1]
+    assert refused.startswith("error: cannot use the index in ")
+    assert "passages.faiss is damaged" in refused
+    assert "newsdesk index" in refused
+    assert "NEVER-USED" not in refused
+
+    assert main(["index"]) == 0
+    assert "Indexed 4 articles" in capsys.readouterr().out
+    assert main(["ask", "Who retired from the lighthouse?", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["results"][0]["article_id"] == "lighthouse"
