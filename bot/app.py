@@ -16,7 +16,7 @@ from bot.handlers import Desk
 from bot.progressbar import ProgressBar
 from bot.ratelimit import RateLimiter
 from bot.sessions import Sessions
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings, SettingsError, encoder_from
 from bot.telegram import (
     AIORateLimiter,
     Application,
@@ -31,7 +31,7 @@ from bot.telegram import (
     Update,
     filters,
 )
-from embeddings import Engine, SentenceTransformerEncoder
+from embeddings import Engine
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ def configure_logging(settings: Settings, debug: bool = False) -> None:
 
 def prepare_engine(settings: Settings) -> Engine:
     """The engine with its index loaded; built from the data folder first if there is none."""
-    encoder = SentenceTransformerEncoder(settings.model)
+    encoder = encoder_from(settings)
     engine = Engine(settings.index_dir, encoder, settings.max_question_chars)
     if not engine.has_index():
         logger.info("no index yet: building one from %s", settings.data_dir)

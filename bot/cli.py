@@ -17,13 +17,12 @@ from tqdm import tqdm
 
 from bot.progressbar import ProgressBar
 from bot.render import human_date, json_answer, terminal_answer
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, encoder_from, load_settings
 from embeddings import (
     BuildSummary,
     Engine,
     IndexMissingError,
     NewsdeskError,
-    SentenceTransformerEncoder,
 )
 
 
@@ -36,7 +35,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         settings = load_settings(
-            index_dir=args.index_dir, data_dir=getattr(args, "data_dir", None), model=args.model
+            index_dir=args.index_dir,
+            data_dir=getattr(args, "data_dir", None),
+            model=args.model,
+            encoder=args.encoder,
+            device=args.device,
         )
         result: int = args.handler(args, settings)
         return result
@@ -62,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--index-dir", type=Path, help="index directory (NEWSDESK_INDEX_DIR)")
     common.add_argument("--model", help="embedding model name or folder (NEWSDESK_MODEL)")
+    common.add_argument(
+        "--encoder",
+        choices=["torch", "onnx", "onnx-int8"],
+        help="how the model runs: torch (default), onnx or onnx-int8 (NEWSDESK_ENCODER)",
+    )
+    common.add_argument("--device", help="torch device, e.g. cuda (NEWSDESK_DEVICE; default cpu)")
     common.add_argument("--debug", action="store_true", help="log verbosely, show tracebacks")
     parser = argparse.ArgumentParser(
         prog="newsdesk", description="Ask a news archive questions; get cited passages."
@@ -105,7 +114,7 @@ def _positive(value: str) -> int:
 
 
 def _engine(settings: Settings) -> Engine:
-    encoder = SentenceTransformerEncoder(settings.model)
+    encoder = encoder_from(settings)
     return Engine(settings.index_dir, encoder, settings.max_question_chars)
 
 
@@ -155,7 +164,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from embeddings.evaluate import evaluate
 
-    encoder = SentenceTransformerEncoder(settings.model)
+    encoder = encoder_from(settings)
     bar: tqdm[Any] | None = None
 
     def on_query(done: int, total: int) -> None:

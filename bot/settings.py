@@ -7,12 +7,13 @@ appears in repr(), logs or error messages.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from embeddings import DEFAULT_MODEL, NewsdeskError
+from embeddings.encoder import Encoder, load_encoder
 
 
 class Settings(BaseSettings):
@@ -24,6 +25,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     index_dir: Path = Path(".newsdesk/index")
     model: str = DEFAULT_MODEL
+    # torch: sentence-transformers (any device); onnx / onnx-int8: the same model exported to
+    # ONNX Runtime (CPU), cached as a file in encoder_cache (default: <index_dir>/encoders).
+    encoder: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    device: str | None = None  # e.g. "cuda"; default: the CPU
+    encoder_cache: Path | None = None
     max_question_chars: int = Field(default=1000, ge=10)
 
     # The bot
@@ -48,6 +54,16 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return frozenset({value})
         return value
+
+
+def encoder_from(settings: Settings) -> Encoder:
+    """The encoder the settings name (an index records it and only loads with the same one)."""
+    return load_encoder(
+        settings.encoder,
+        settings.model,
+        device=settings.device,
+        cache_dir=settings.encoder_cache or settings.index_dir / "encoders",
+    )
 
 
 class SettingsError(NewsdeskError):
