@@ -231,36 +231,45 @@ def _vectors(
     summary: BuildSummary,
     report: ProgressCallback,
 ) -> tuple[Vectors, Vectors]:
-    """Passage and sentence vectors: reused by digest where possible, else encoded."""
+    """Passage and sentence vectors: reused by digest where possible, else encoded.
+
+    Passages and sentences share one pool: a one-sentence passage has the same model input
+    as its sentence (the title, then the text), so it is encoded once, not twice; and a
+    vector from the previous generation is reused whichever side it was stored on.
+    """
     old_passages, old_sentences = previous.digests() if previous else ({}, {})
-    jobs = [
-        (plan.passage_inputs, old_passages, previous.passages.matrix if previous else None),
-        (plan.sentence_inputs, old_sentences, previous.sentences.matrix if previous else None),
-    ]
-    total = sum(len({d for d, _ in inputs} - old.keys()) for inputs, old, _ in jobs)
+    unique = dict(plan.passage_inputs)
+    unique.update(plan.sentence_inputs)  # identical inputs (a sentence repeated) encode once
+    fresh = [d for d in unique if d not in old_passages and d not in old_sentences]
+    report(BuildProgress("encoding", 0, len(fresh)))
     done = 0
-    report(BuildProgress("encoding", 0, total))
 
     def advance(count: int) -> None:
         nonlocal done
         done += count
-        report(BuildProgress("encoding", done, total))
+        report(BuildProgress("encoding", done, len(fresh)))
 
-    results: list[Vectors] = []
-    for inputs, old, matrix in jobs:
-        unique = dict(inputs)  # identical inputs (a sentence repeated) are encoded once
-        fresh = [d for d in unique if d not in old]
-        vectors = encoder.encode([unique[d] for d in fresh], progress=advance)
-        encoded = dict(zip(fresh, vectors, strict=True))
-        out = np.empty((len(inputs), encoder.dimension), dtype=np.float32)
-        for row, (digest, _) in enumerate(inputs):
-            if digest in encoded:
-                out[row] = encoded[digest]
+    encoded = encoder.encode([unique[d] for d in fresh], progress=advance)
+    summary.encoded += len(fresh)
+    summary.reused += len(unique) - len(fresh)
+    # Every vector a row may take, as (source matrix, row in it); filled by fancy indexing,
+    # not row by row: at a million rows the Python loop alone would cost seconds.
+    sources: list[Vectors] = [encoded]
+    where = {d: (0, i) for i, d in enumerate(fresh)}
+    if previous is not None:
+        sources += [previous.passages.matrix, previous.sentences.matrix]
+        for digest in unique.keys() - where.keys():
+            if digest in old_passages:
+                where[digest] = (1, old_passages[digest])
             else:
-                assert matrix is not None  # a digest not encoded now came from `previous`
-                out[row] = matrix[old[digest]]
-        summary.encoded += len(fresh)
-        summary.reused += len(unique) - len(fresh)
+                where[digest] = (2, old_sentences[digest])
+    results: list[Vectors] = []
+    for inputs in (plan.passage_inputs, plan.sentence_inputs):
+        picks = np.array([where[d] for d, _ in inputs], dtype=np.int64).reshape(-1, 2)
+        out = np.empty((len(inputs), encoder.dimension), dtype=np.float32)
+        for source, matrix in enumerate(sources):
+            rows = np.flatnonzero(picks[:, 0] == source)
+            out[rows] = matrix[picks[rows, 1]]
         results.append(out)
     return results[0], results[1]
 
