@@ -15,7 +15,8 @@ data folder and measures, in this order:
 - raw: the same encoder on a random sample of the same model inputs, in the same run; the
   pipeline's share of that rate is the `pipe/raw` column (target ≥ 90 %);
 - query p50/p95: `Engine.search` one question at a time after warm-up, with the share of
-  the median spent in BM25, and recall@10 of HNSW against flat on the sentence vectors;
+  the median spent in BM25, and recall@10 of HNSW (the engine's efSearch) against flat on
+  the sentence vectors (a sweep of efSearch is printed above the table);
 - cold start: a fresh process from start to its first answer, and that process's peak RSS;
 - disk: the generation folder;
 - add / change / delete: one article, `Engine.build` including the switch and the reload.
@@ -47,7 +48,7 @@ from embeddings.chunking import model_input
 from embeddings.encoder import Encoder, load_encoder
 from embeddings.indexer import sentence_input
 from embeddings.lexical import tokenize
-from embeddings.vectors import HNSW_FROM, VectorIndex
+from embeddings.vectors import HNSW_FROM, HNSW_SEARCH_DEPTH, VectorIndex
 
 REPO = Path(__file__).resolve().parent.parent
 TARBALL = REPO.parent / "shared" / "corpora" / "wh-briefings.tar.xz"
@@ -177,7 +178,7 @@ def _measure(
         started = time.perf_counter()
         generation.lexical.scores(tokenize(question))
         bm25.append((time.perf_counter() - started) * 1000)
-    recall = _recall(generation.sentences.matrix, encoder, questions)
+    sweep = _recall(generation.sentences.matrix, encoder, questions)
     cold = _cold_start(index, kind, folder.parent / "encoders")
     disk = sum(p.stat().st_size for p in generation.path.rglob("*") if p.is_file())
     vector_bytes = generation.passages.matrix.nbytes + generation.sentences.matrix.nbytes
@@ -203,7 +204,7 @@ def _measure(
         p50_ms=statistics.median(timings),
         p95_ms=float(np.percentile(timings, 95)),
         bm25_share=statistics.median(bm25) / statistics.median(timings),
-        recall10=recall,
+        recall10=sweep[HNSW_SEARCH_DEPTH][0],
         kinds=f"{generation.passages.kind}/{generation.sentences.kind}",
         cold_s=cold[0],
         rss_mb=cold[1] / 1e6,
@@ -235,13 +236,29 @@ def _raw_rate(encoder: Encoder, generation: object, sample: int) -> float:
     return len(chosen) / (time.perf_counter() - started)
 
 
-def _recall(matrix: np.ndarray, encoder: Encoder, questions: list[str]) -> float:
-    """recall@10 of an HNSW graph (the engine's settings) against exact search, on `matrix`."""
+def _recall(matrix: np.ndarray, encoder: Encoder, questions: list[str]) -> dict[int, tuple]:
+    """efSearch → (recall@10, ms per query) of an HNSW graph (the engine's other settings)
+    against exact search on `matrix`; 0 → the flat index's own ms per query."""
     queries = encoder.encode(questions)
     exact = VectorIndex.from_vectors(matrix, matrix.shape[1], hnsw_from=len(matrix) + 1)
+    started = time.perf_counter()
+    truth = [set(exact.search(q, 10)[1]) for q in queries]
+    sweep: dict[int, tuple] = {0: (1.0, (time.perf_counter() - started) * 1000 / len(queries))}
+    started = time.perf_counter()
     graph = VectorIndex.from_vectors(matrix, matrix.shape[1], hnsw_from=0)
-    found = [len(set(exact.search(q, 10)[1]) & set(graph.search(q, 10)[1])) / 10 for q in queries]
-    return float(np.mean(found))
+    print(f"  HNSW over {len(matrix):,} rows built in {time.perf_counter() - started:.0f} s")
+    for depth in (64, 128, 256, 512, 1024):
+        started = time.perf_counter()
+        found = [set(graph.search(q, 10, depth)[1]) for q in queries]
+        ms = (time.perf_counter() - started) * 1000 / len(queries)
+        recall = np.mean([len(a & b) / 10 for a, b in zip(found, truth, strict=True)])
+        sweep[depth] = (float(recall), ms)
+    print(
+        "  efSearch → recall@10, ms/query (0: flat): "
+        + ", ".join(f"{d}: {r:.3f} {ms:.2f}" for d, (r, ms) in sweep.items()),
+        flush=True,
+    )
+    return sweep
 
 
 def _cold_start(index: Path, kind: str, cache: Path) -> tuple[float, int]:
