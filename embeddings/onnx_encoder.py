@@ -141,6 +141,7 @@ def _export(path: Path, target: Path) -> None:
     """Trace the transformer plus pooling and normalisation into one ONNX graph."""
     try:
         import torch
+        import transformers
         from transformers import AutoModel
     except ImportError as error:
         raise MissingDependencyError(
@@ -148,6 +149,7 @@ def _export(path: Path, target: Path) -> None:
         ) from None
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     transformer = AutoModel.from_pretrained(str(path)).eval()
 
     class Pooled(torch.nn.Module):
