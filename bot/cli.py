@@ -36,7 +36,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         settings = load_settings(
-            index_dir=args.index_dir, data_dir=getattr(args, "data_dir", None), model=args.model
+            index_dir=args.index_dir,
+            data_dir=getattr(args, "data_dir", None),
+            model=args.model,
+            encoder=args.encoder,
+            device=args.device,
         )
         result: int = args.handler(args, settings)
         return result
@@ -62,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--index-dir", type=Path, help="index directory (NEWSDESK_INDEX_DIR)")
     common.add_argument("--model", help="embedding model name or folder (NEWSDESK_MODEL)")
+    common.add_argument(
+        "--encoder",
+        choices=["torch", "onnx", "onnx-int8"],
+        help="how the model runs: torch (default), onnx or onnx-int8 (NEWSDESK_ENCODER)",
+    )
+    common.add_argument("--device", help="torch device, e.g. cuda (NEWSDESK_DEVICE; default cpu)")
     common.add_argument("--debug", action="store_true", help="log verbosely, show tracebacks")
     parser = argparse.ArgumentParser(
         prog="newsdesk", description="Ask a news archive questions; get cited passages."

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from embeddings import DEFAULT_MODEL, Engine, NewsdeskError, SentenceTransformerEncoder
+from embeddings import DEFAULT_MODEL, Engine, NewsdeskError
+from embeddings.encoder import Encoder, load_encoder
 from embeddings.feeds import FeedPoller
 from embeddings.fetch import USER_AGENT, FetchConfig
 from embeddings.multilingual import MultilingualEncoder
@@ -28,6 +29,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     index_dir: Path = Path(".newsdesk/index")
     model: str = DEFAULT_MODEL
+    # torch: sentence-transformers (any device); onnx / onnx-int8: the same model exported to
+    # ONNX Runtime (CPU), cached as a file in encoder_cache (default: <index_dir>/encoders).
+    encoder: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    device: str | None = None  # e.g. "cuda"; default: the CPU
+    encoder_cache: Path | None = None
     max_question_chars: int = Field(default=1000, ge=10)
     # Questions in other languages (Russian, Chinese, German, ...): a second, multilingual model
     # embeds every passage at index time (slower indexing) and reads non-English questions.
@@ -74,6 +80,16 @@ class Settings(BaseSettings):
         return value
 
 
+def encoder_from(settings: Settings) -> Encoder:
+    """The encoder the settings name (an index records it and only loads with the same one)."""
+    return load_encoder(
+        settings.encoder,
+        settings.model,
+        device=settings.device,
+        cache_dir=settings.encoder_cache or settings.index_dir / "encoders",
+    )
+
+
 class SettingsError(NewsdeskError):
     """A setting has a value that cannot be used."""
 
@@ -94,7 +110,7 @@ def make_engine(settings: Settings) -> Engine:
     """The engine the settings describe (models are loaded here, the index on first use)."""
     return Engine(
         settings.index_dir,
-        SentenceTransformerEncoder(settings.model),
+        encoder_from(settings),
         settings.max_question_chars,
         MultilingualEncoder() if settings.multilingual else None,
     )

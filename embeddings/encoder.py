@@ -7,6 +7,7 @@ downloaded at run time.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -63,6 +64,60 @@ def resolve_model(model: str) -> tuple[str, Path]:
     )
 
 
+def check_mean_pooled(path: Path) -> tuple[int, int]:
+    """(token window, dimension) of a Transformer → mean pooling → Normalize folder, the
+    pipeline that the ONNX export and the CUDA fast path reproduce; ModelUnavailableError else."""
+    try:
+        modules = json.loads((path / "modules.json").read_text(encoding="utf-8"))
+        kinds = [str(m["type"]).rsplit(".", 1)[-1] for m in modules]
+        pooling_dir = next(m["path"] for m in modules if str(m["type"]).endswith("Pooling"))
+        pooling = json.loads((path / pooling_dir / "config.json").read_text(encoding="utf-8"))
+        window = json.loads((path / "sentence_bert_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, StopIteration) as error:
+        raise ModelUnavailableError(
+            f"{path} is not a sentence-transformers folder that can be exported ({error})"
+        ) from None
+    modes = {k for k, v in pooling.items() if k.startswith("pooling_mode") and v}
+    if kinds != ["Transformer", "Pooling", "Normalize"] or modes != {"pooling_mode_mean_tokens"}:
+        raise ModelUnavailableError(
+            "the ONNX encoder and the CUDA fast path reproduce Transformer → mean pooling → "
+            f"Normalize models only; {path} has {' → '.join(kinds)} ({', '.join(sorted(modes))}): "
+            "use the torch encoder"
+        )
+    if not (path / "tokenizer.json").is_file():
+        raise ModelUnavailableError(f"{path} has no tokenizer.json (a fast tokenizer)")
+    return int(window.get("max_seq_length") or 512), int(pooling["word_embedding_dimension"])
+
+
+ENCODERS = ("torch", "onnx", "onnx-int8")
+
+
+def load_encoder(
+    kind: str = "torch",
+    model: str = DEFAULT_MODEL,
+    *,
+    device: str | None = None,
+    cache_dir: Path | None = None,
+) -> Encoder:
+    """The encoder a setting names: sentence-transformers on torch (any device), or the same
+    model exported to ONNX Runtime (CPU only), in fp32 or int8, cached in `cache_dir`."""
+    if kind == "torch":
+        return SentenceTransformerEncoder(model, device=device)
+    if kind not in ENCODERS:
+        raise ModelUnavailableError(f"unknown encoder {kind!r}; use one of {', '.join(ENCODERS)}")
+    if device not in (None, "cpu"):
+        raise ModelUnavailableError(
+            f"the {kind} encoder runs on the CPU only; use the torch encoder for --device {device}"
+        )
+    if cache_dir is None:
+        raise ModelUnavailableError(f"the {kind} encoder needs a folder to cache its model file")
+    from embeddings.onnx_encoder import OnnxEncoder
+
+    return OnnxEncoder(
+        model, cache_dir=cache_dir, variant="int8" if kind == "onnx-int8" else "fp32"
+    )
+
+
 class SentenceTransformerEncoder:
     """A sentence-transformers model loaded from a local folder, on the CPU unless told."""
 
@@ -86,9 +141,18 @@ class SentenceTransformerEncoder:
             ) from None
         # Our own progress bars report the work; the library's "Loading weights" bar is noise.
         transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+        device = device or "cpu"
+        if device.startswith("cuda"):
+            import torch
+
+            if not torch.cuda.is_available():
+                raise ModelUnavailableError(
+                    f"--device {device}: torch sees no CUDA GPU here (torch {torch.__version__}); "
+                    "leave the device out to encode on the CPU"
+                )
         try:
-            self._model: Any = SentenceTransformer(str(path), device=device or "cpu")
-        except (OSError, ValueError) as error:
+            self._model: Any = SentenceTransformer(str(path), device=device)
+        except (OSError, ValueError, RuntimeError) as error:
             raise ModelUnavailableError(f"cannot load model from {path}: {error}") from None
         # sentence-transformers 5.2 renamed the method; accept both spellings.
         get_dimension = (
@@ -102,10 +166,22 @@ class SentenceTransformerEncoder:
         # A fast tokenizer is not safe to call from two threads at once ("Already borrowed"),
         # and the bot encodes questions while a reindex encodes passages.
         self._lock = threading.Lock()
+        self._fast: Any = None
+        if device.startswith("cuda") and _mean_pooled(path):
+            from embeddings.cuda_batches import FastBatchEncoder
+
+            # Half precision and host work overlapped with the GPU; see cuda_batches.py.
+            self._fast = FastBatchEncoder(
+                self._model[0].auto_model.half(), path / "tokenizer.json", self.max_tokens, device
+            )
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> Vectors:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self._fast is not None:
+            with self._lock:
+                vectors: Vectors = self._fast.encode(texts, progress)
+            return vectors
         # Longest first across the whole input (not just per call) keeps padding waste low.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
@@ -131,3 +207,11 @@ class SentenceTransformerEncoder:
                 text, add_special_tokens=True, truncation=False, verbose=False
             )
         return len(encoded["input_ids"])
+
+
+def _mean_pooled(path: Path) -> bool:
+    try:
+        check_mean_pooled(path)
+    except ModelUnavailableError:
+        return False
+    return True

@@ -274,33 +274,34 @@ def _vectors(
     report: ProgressCallback,
 ) -> list[Vectors]:
     """Passage and sentence vectors, then (when asked for) the multilingual model's passage
-    and sentence vectors: reused by digest where possible, else encoded."""
-    old_passages, old_sentences = previous.digests() if previous else ({}, {})
-    jobs: list[tuple[list[tuple[str, str]], dict[str, int], Vectors | None, _Encode]] = [
+    and sentence vectors: reused by digest where possible, else encoded.
+
+    Per model, passages and sentences share one pool: a one-sentence passage has the same
+    model input as its sentence (the title, then the text), so it is encoded once, not twice;
+    and a vector from the previous generation is reused whichever side it was stored on.
+    """
+    old = previous.digests() if previous else ({}, {})
+    models: list[tuple[_Encode, tuple[Vectors, Vectors] | None]] = [
         (
-            plan.passage_inputs,
-            old_passages,
-            previous.passages.matrix if previous else None,
             encoder.encode,
-        ),
-        (
-            plan.sentence_inputs,
-            old_sentences,
-            previous.sentences.matrix if previous else None,
-            encoder.encode,
-        ),
+            (previous.passages.matrix, previous.sentences.matrix) if previous else None,
+        )
     ]
     if multilingual is not None:
         earlier = previous.multilingual if previous is not None else None
         if previous is None or previous.manifest.multilingual != multilingual.name:
             earlier = None  # another multilingual model (or none): nothing to reuse
-        jobs += [
-            (plan.passage_inputs, old_passages if earlier else {},
-             earlier[0].matrix if earlier else None, multilingual.encode_passages),
-            (plan.sentence_inputs, old_sentences if earlier else {},
-             earlier[1].matrix if earlier else None, multilingual.encode_passages),
-        ]  # fmt: skip
-    total = sum(len({d for d, _ in inputs} - old.keys()) for inputs, old, _, _ in jobs)
+        models.append(
+            (
+                multilingual.encode_passages,
+                (earlier[0].matrix, earlier[1].matrix) if earlier else None,
+            )
+        )
+    unique = dict(plan.passage_inputs)
+    unique.update(plan.sentence_inputs)  # identical inputs (a sentence repeated) encode once
+    fresh = [[d for d in unique if not (matrices and (d in old[0] or d in old[1]))]
+             for _, matrices in models]  # fmt: skip
+    total = sum(len(f) for f in fresh)
     done = 0
     report(BuildProgress("encoding", 0, total))
 
@@ -310,21 +311,25 @@ def _vectors(
         report(BuildProgress("encoding", done, total))
 
     results: list[Vectors] = []
-    for inputs, old, matrix, encode in jobs:
-        unique = dict(inputs)  # identical inputs (a sentence repeated) are encoded once
-        fresh = [d for d in unique if d not in old]
-        vectors = encode([unique[d] for d in fresh], advance)
-        encoded = dict(zip(fresh, vectors, strict=True))
-        out = np.empty((len(inputs), vectors.shape[1]), np.float32)
-        for row, (digest, _) in enumerate(inputs):
-            if digest in encoded:
-                out[row] = encoded[digest]
-            else:
-                assert matrix is not None  # a digest not encoded now came from `previous`
-                out[row] = matrix[old[digest]]
-        summary.encoded += len(fresh)
-        summary.reused += len(unique) - len(fresh)
-        results.append(out)
+    for (encode, matrices), todo in zip(models, fresh, strict=True):
+        encoded = encode([unique[d] for d in todo], advance)
+        summary.encoded += len(todo)
+        summary.reused += len(unique) - len(todo)
+        # Every vector a row may take, as (source matrix, row in it); filled by fancy
+        # indexing, not row by row: at a million rows the Python loop alone costs seconds.
+        sources: list[Vectors] = [encoded]
+        where = {d: (0, i) for i, d in enumerate(todo)}
+        if matrices is not None:
+            sources += list(matrices)
+            for digest in unique.keys() - where.keys():
+                where[digest] = (1, old[0][digest]) if digest in old[0] else (2, old[1][digest])
+        for inputs in (plan.passage_inputs, plan.sentence_inputs):
+            picks = np.array([where[d] for d, _ in inputs], dtype=np.int64).reshape(-1, 2)
+            out = np.empty((len(inputs), encoded.shape[1]), dtype=np.float32)
+            for source, matrix in enumerate(sources):
+                rows = np.flatnonzero(picks[:, 0] == source)
+                out[rows] = matrix[picks[rows, 1]]
+            results.append(out)
     return results
 
 

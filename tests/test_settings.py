@@ -48,3 +48,14 @@ def test_a_bad_value_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSDESK_ADMIN_IDS", "12,alice")
     with pytest.raises(SettingsError, match="NEWSDESK_ADMIN_IDS"):
         load_settings()
+
+
+def test_encoder_and_device_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert (load_settings().encoder, load_settings().device) == ("torch", None)
+    monkeypatch.setenv("NEWSDESK_ENCODER", "onnx-int8")
+    monkeypatch.setenv("NEWSDESK_DEVICE", "cuda")
+    settings = load_settings()
+    assert (settings.encoder, settings.device) == ("onnx-int8", "cuda")
+    monkeypatch.setenv("NEWSDESK_ENCODER", "tensorrt")
+    with pytest.raises(SettingsError, match="NEWSDESK_ENCODER"):
+        load_settings()
