@@ -132,14 +132,20 @@ def _run(args: argparse.Namespace) -> int:
         return model.encode(texts, batch_size=args.plain_batch, normalize_embeddings=True,
                             convert_to_numpy=True, show_progress_bar=False)  # fmt: skip
 
-    rows = []
+    rows: list[tuple[str, int, float, float, float]] = []
+
+    def measured(row: tuple[str, int, float, float, float]) -> None:
+        """Keep and print each row as soon as it is measured: a later failure loses nothing."""
+        rows.append(row)
+        print(f"{row[0]}: batch {row[1]}, {row[2]:,.0f} passages/s", flush=True)
+
     rate, reference = timed(plain)
-    rows.append(("plain SentenceTransformer.encode, fp32", args.plain_batch, rate, 1.0, 1.0))
+    measured(("plain SentenceTransformer.encode, fp32", args.plain_batch, rate, 1.0, 1.0))
     if device.startswith("cuda"):
         model.half()
         rate, vectors = timed(plain)
         cosine = (vectors.astype(np.float32) * reference).sum(axis=1)
-        rows.append(("plain, fp16", args.plain_batch, rate, cosine.mean(), cosine.min()))
+        measured(("plain, fp16", args.plain_batch, rate, cosine.mean(), cosine.min()))
     fast_path = _load_fast_path()
     transformer = model[0].auto_model
     transformer = transformer.half() if device.startswith("cuda") else transformer.float()
@@ -151,7 +157,7 @@ def _run(args: argparse.Namespace) -> int:
         rate, vectors = timed(fast.encode)
         cosine = (vectors * reference).sum(axis=1)
         precision = "fp16" if device.startswith("cuda") else "fp32"
-        rows.append((f"fast path, {precision}", batch, rate, cosine.mean(), cosine.min()))
+        measured((f"fast path, {precision}", batch, rate, cosine.mean(), cosine.min()))
     print(f"\n{'method':<42}{'batch':>6}{'passages/s':>12}{'cos mean':>10}{'cos min':>9}")
     for name, batch, rate, mean, low in rows:
         print(f"{name:<42}{batch:>6}{rate:>12,.0f}{mean:>10.4f}{low:>9.4f}")
