@@ -32,9 +32,11 @@ def test_is_english_tells_english_questions_from_others(question: str, english: 
 @pytest.mark.parametrize(
     "question",
     [
-        "Что Ван И сказал о Совете Безопасности ООН?",  # Russian
-        "王毅对联合国安理会说了什么？",  # Chinese
-        "Was sagte Wang Yi über den UN-Sicherheitsrat?",  # German
+        # What did Wang Yi say about China's and Russia's role in the UN Security Council?
+        "Что Ван И сказал о роли Китая и России в Совете Безопасности ООН?",
+        # What responsibility do China and Russia bear as permanent members, said Wang Yi?
+        "王毅说中国和俄罗斯作为联合国安理会常任理事国承担什么责任？",
+        "Was sagte Wang Yi über die Verantwortung Chinas und Russlands im UN-Sicherheitsrat?",
     ],
 )
 def test_a_question_in_another_language_finds_the_un_paragraph(
