@@ -21,11 +21,12 @@ everything is refitted on all examples for the values to ship.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from embeddings import SentenceTransformerEncoder
@@ -140,12 +141,8 @@ def main() -> int:
             )
             for name, path in (("news", news_index), ("squad", squad_index))
         }
-        on_news: Callable[[Sequence[str], bool], list[Row]] = lambda qs, ok: group(  # noqa: E731
-            searchers["news"], qs, ok
-        )
-        on_squad: Callable[[Sequence[str], bool], list[Row]] = lambda qs, ok: group(  # noqa: E731
-            searchers["squad"], qs, ok
-        )
+        on_news = functools.partial(group, searchers["news"])
+        on_squad = functools.partial(group, searchers["squad"])
         answerable_news = [news.queries[q] for q in news.queries if news.qrels.get(q)]
         squad_questions = [squad.queries[q] for q in sample_queries(squad, args.limit)]
         xquad_questions = [xquad.queries[q] for q in sample_queries(xquad, args.limit)]
