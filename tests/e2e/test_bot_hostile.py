@@ -17,7 +17,7 @@ import pytest
 from ..helpers import WANG_YI_QUESTION, WANG_YI_UN
 from .conftest import ADMIN_ID, BotFactory
 from .fake_telegram import BotMessage, FakeTelegram
-from .test_bot import ask, upload
+from .test_bot import ask, press, upload
 
 pytestmark = [
     pytest.mark.timeout(240),
@@ -231,15 +231,6 @@ async def test_forged_callback_data_does_nothing(
         assert answers["f:no-such-token"].startswith("This answer has expired")
         assert len(tg.messages(alice["id"])) == sent_before  # no page, no article was sent
         assert bot.log.usage().thumbs_down == bot.log.usage().thumbs_up == 0  # no vote counted
-        ok: BotMessage = await _press(tg, alice, reply, "More")  # a real button still works
+        ok: BotMessage = await press(tg, alice, reply, "More")  # a real button still works
         assert ok.text.startswith("4. ")
     assert_clean(tg, caplog)
-
-
-async def _press(
-    tg: FakeTelegram, user: dict[str, Any], message: BotMessage, label: str
-) -> BotMessage:
-    mark = tg.mark()
-    tg.press_button(user, message, message.button_data(label))
-    assert message.chat_id is not None
-    return await tg.next_bot_message(message.chat_id, after=mark, timeout=60)
