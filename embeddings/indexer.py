@@ -1,9 +1,14 @@
 """Build (or incrementally rebuild) an index from article files.
 
-Every build parses all sources (cheap) and writes a complete new generation, but only passages
-and sentences whose model input changed are encoded (expensive): the rest take their vectors
-from the current generation by content digest. Adding one article therefore costs about the
-time to embed that article.
+A full build parses every source and writes a complete new generation (all rows in its base
+segment), encoding only passages and sentences whose model input changed: the rest take their
+vectors from the current generation by content digest.
+
+An update reads only the files whose size or times changed (updates.py), and writes a new
+generation that hard-links the current base and holds the changed articles in a small delta
+segment (store.py). Its cost follows the size of the change and of the delta, not of the
+archive. Once the delta or the base rows it replaces pass DELTA_LIMIT passages, the next
+build is a full one again (compaction), which folds the delta into a new base.
 """
 
 from __future__ import annotations
@@ -20,11 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.articles import Article, article_id_for, discover, parse_file
+from embeddings.articles import Article, discover
 from embeddings.chunking import Passage, chunk_article, model_input
 from embeddings.encoder import Encoder, Vectors
-from embeddings.errors import IndexWriteError, NewsdeskError, NothingIndexedError, ParseError
-from embeddings.lexical import LexicalIndex
+from embeddings.errors import IndexWriteError, NewsdeskError, NothingIndexedError
+from embeddings.lexical import LexicalSegment
 from embeddings.multilingual import MultilingualEncoder
 from embeddings.store import (
     FORMAT_VERSION,
@@ -33,8 +38,16 @@ from embeddings.store import (
     IndexDirectory,
     Manifest,
     PassageRow,
+    SegmentRows,
     write_generation,
 )
+from embeddings.updates import FileTable, Update, dead_passage_inputs, plan_update, read_files
+from embeddings.vectors import RowMatrix
+
+# Passages in the delta (or base passages it replaces) past which a build compacts: a full
+# build, without encoding, folding the delta into a new base. It bounds what every update
+# rewrites and what searches skip.
+DELTA_LIMIT = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,27 +88,8 @@ def sentence_input(title: str, sentence: str, speaker: str | None = None) -> str
 def load_articles(sources: Iterable[Path]) -> tuple[list[Article], list[str]]:
     """Parse every article file under `sources`; problems are reported, not raised."""
     files, problems = discover(sources)
-    articles: list[Article] = []
-    seen: dict[str, str] = {}
-    for root, path in files:
-        try:
-            parsed = parse_file(path, article_id_for(root, path))
-        except ParseError as error:
-            problems.append(f"{path}: {error}")
-            continue
-        except OSError as error:
-            problems.append(f"{path}: cannot read ({error.strerror})")
-            continue
-        problems.extend(f"{path}: {problem}" for problem in parsed.problems)
-        for article in parsed.articles:
-            if article.id in seen:
-                problems.append(
-                    f"{path}: article id {article.id!r} already taken by {seen[article.id]}"
-                )
-                continue
-            seen[article.id] = str(path)
-            articles.append(article)
-    return articles, problems
+    articles, more, _ = read_files(files)
+    return articles, problems + more
 
 
 def build_index(
@@ -105,11 +99,22 @@ def build_index(
     progress: ProgressCallback | None = None,
     multilingual: MultilingualEncoder | None = None,
 ) -> BuildSummary:
-    """Make the index in `index_dir` reflect exactly the articles under `sources`."""
-    articles, problems = load_articles(sources)
-    return build_from_articles(
-        articles, index_dir, encoder, progress, problems, [str(s) for s in sources], multilingual
-    )
+    """Make the index in `index_dir` reflect exactly the articles under `sources`: by an
+    update of the changed files when the current generation allows it, else in full."""
+    names = [str(s) for s in sources]
+
+    def plan(previous: Generation | None) -> Update | None:
+        if previous is None:
+            return None
+        update = plan_update(sources, previous, names, multilingual.name if multilingual else None)
+        return update if update is None or _small_enough(update, previous) else None
+
+    def everything() -> tuple[list[Article], list[str], FileTable]:
+        files, problems = discover(sources)
+        articles, more, table = read_files(files)
+        return articles, problems + more, table
+
+    return _build(index_dir, encoder, progress, multilingual, names, plan, everything)
 
 
 def build_from_articles(
@@ -121,14 +126,23 @@ def build_from_articles(
     sources: Sequence[str] = (),
     multilingual: MultilingualEncoder | None = None,
 ) -> BuildSummary:
-    """Write a new generation holding exactly `articles` and make it current."""
+    """Write a new generation holding exactly `articles` and make it current (always a full
+    build: without the files they came from, nothing tells what changed)."""
+    return _build(index_dir, encoder, progress, multilingual, list(sources), lambda _: None,
+                  lambda: (list(articles), list(problems), {}))  # fmt: skip
+
+
+def _build(
+    index_dir: Path,
+    encoder: Encoder,
+    progress: ProgressCallback | None,
+    multilingual: MultilingualEncoder | None,
+    sources: list[str],
+    plan: Callable[[Generation | None], Update | None],
+    everything: Callable[[], tuple[list[Article], list[str], FileTable]],
+) -> BuildSummary:
     started = time.perf_counter()
     report = progress or (lambda _: None)
-    report(BuildProgress("parsing", len(articles), len(articles)))
-    if not articles:
-        raise NothingIndexedError(
-            "no article could be indexed" + (f": {problems[0]}" if problems else "")
-        )
     directory = IndexDirectory(index_dir)
     with contextlib.ExitStack() as stack:
         with _writing(index_dir):  # a read-only folder fails here, before any work
@@ -136,57 +150,26 @@ def build_from_articles(
             directory.remove_orphans()  # left by a build that crashed
         serving = directory.current()
         previous = _previous_generation(serving, encoder)
-        summary = BuildSummary(problems=list(problems))
         try:
-            chunked = [
-                (a, chunk_article(a, encoder.count_tokens, encoder.max_tokens)) for a in articles
-            ]
-            plan = _plan([(a, ps) for a, ps in chunked if ps])
-            if not plan.passages:
-                raise NothingIndexedError("no article had any text to index")
-            passage_vectors, sentence_vectors, *translated = _vectors(
-                plan, encoder, multilingual, previous, summary, report
-            )
-            _count_changes(summary, plan.articles, previous)
-            report(BuildProgress("writing", 0, 1))
-            lexical = LexicalIndex.build(
-                [text for _, text in plan.passage_inputs], plan.sentence_words
-            )
-            manifest = Manifest(
-                format_version=FORMAT_VERSION,
-                model=encoder.name,
-                dimension=encoder.dimension,
-                count=len(plan.passages),
-                sentences=len(sentence_vectors),
-                articles=len(plan.articles),
-                created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                sources=list(sources),
-                multilingual=multilingual.name if multilingual else None,
-                checksums={},  # filled in by write_generation from the files on disk
-            )
-            with _writing(index_dir):
-                target = directory.new_generation()
-            try:
-                with _writing(index_dir):
-                    manifest = write_generation(
-                        target,
-                        manifest,
-                        plan.articles,
-                        plan.passages,
-                        passage_vectors,
-                        sentence_vectors,
-                        lexical,
-                        (translated[0], translated[1]) if translated else None,
-                    )
-                report(BuildProgress("switching", 0, 1))
-                with _writing(index_dir):
-                    directory.switch(target)
-            except Exception:
-                # Disk full, no permission: CURRENT still names the old generation, and the
-                # half-written new one must not fill the disk further.
-                if directory.current() != target:
-                    shutil.rmtree(target, ignore_errors=True)
-                raise
+            update = plan(previous)
+            if update is not None and previous is not None:
+                summary = BuildSummary(problems=update.problems)
+                if update.unchanged:  # nothing to write: the current generation is exact
+                    summary.articles = summary.unchanged = previous.manifest.articles
+                    summary.passages = previous.manifest.count
+                    summary.seconds = time.perf_counter() - started
+                    report(BuildProgress("done", 1, 1))
+                    return summary
+                target, manifest = _write_update(
+                    directory, update, previous, encoder, multilingual, summary, report, sources
+                )
+            else:
+                articles, problems, table = everything()
+                summary = BuildSummary(problems=problems)
+                target, manifest = _write_full(
+                    directory, articles, table, previous, encoder, multilingual, summary, report,
+                    sources,
+                )  # fmt: skip
         finally:
             if previous is not None:
                 previous.close()
@@ -197,6 +180,191 @@ def build_from_articles(
     summary.seconds = time.perf_counter() - started
     report(BuildProgress("done", 1, 1))
     return summary
+
+
+def _small_enough(update: Update, previous: Generation) -> bool:
+    """Whether the delta stays under DELTA_LIMIT passages, and the dead base rows too."""
+    if update.unchanged:
+        return True
+    marks = ",".join("?" * len(update.dead))
+    [(dead,)] = previous.query(
+        f"SELECT COUNT(*) FROM base.passages WHERE article_id IN ({marks})", update.dead
+    )
+    # Paragraphs, a cheap upper bound of the passages the delta's articles will make.
+    paragraphs = sum(len(a.paragraphs) for a in update.delta)
+    return int(dead) <= DELTA_LIMIT and paragraphs <= DELTA_LIMIT
+
+
+def _write_full(
+    directory: IndexDirectory,
+    articles: Sequence[Article],
+    table: FileTable,
+    previous: Generation | None,
+    encoder: Encoder,
+    multilingual: MultilingualEncoder | None,
+    summary: BuildSummary,
+    report: ProgressCallback,
+    sources: list[str],
+) -> tuple[Path, Manifest]:
+    report(BuildProgress("parsing", len(articles), len(articles)))
+    if not articles:
+        raise NothingIndexedError(
+            "no article could be indexed" + (f": {summary.problems[0]}" if summary.problems else "")
+        )
+    chunked = [(a, chunk_article(a, encoder.count_tokens, encoder.max_tokens)) for a in articles]
+    plan = _plan([(a, pieces) for a, pieces in chunked if pieces])
+    if not plan.passages:
+        raise NothingIndexedError("no article had any text to index")
+    old = previous.digests() if previous else ({}, {})
+    passage_vectors, sentence_vectors, *translated = _vectors(
+        plan, encoder, multilingual, previous, old, summary, report
+    )
+    _count_changes(summary, plan.articles, previous)
+    report(BuildProgress("writing", 0, 1))
+    base = SegmentRows(
+        plan.articles,
+        plan.passages,
+        passage_vectors,
+        sentence_vectors,
+        LexicalSegment.build([text for _, text in plan.passage_inputs], plan.sentence_words),
+        (translated[0], translated[1]) if translated else None,
+    )
+    empty = _empty_delta(base, encoder.dimension, multilingual is not None)
+    counts = (len(plan.articles), len(plan.passages), len(sentence_vectors))
+    return _commit(directory, base, empty, table, counts, encoder, multilingual, sources, report)
+
+
+def _write_update(
+    directory: IndexDirectory,
+    update: Update,
+    previous: Generation,
+    encoder: Encoder,
+    multilingual: MultilingualEncoder | None,
+    summary: BuildSummary,
+    report: ProgressCallback,
+    sources: list[str],
+) -> tuple[Path, Manifest]:
+    report(BuildProgress("parsing", len(update.parsed), len(update.parsed)))
+    chunked = [(a, chunk_article(a, encoder.count_tokens, encoder.max_tokens))
+               for a in update.delta]  # fmt: skip
+    plan = _plan([(a, pieces) for a, pieces in chunked if pieces])
+    old = _touched_digests(previous, sorted(update.touched))
+    passage_vectors, sentence_vectors, *translated = _vectors(
+        plan, encoder, multilingual, previous, old, summary, report
+    )
+    _count_update(summary, update, previous, plan.articles)
+    report(BuildProgress("writing", 0, 1))
+    removed = [model_input(*row) for row in dead_passage_inputs(previous, update.dead)]
+    base_rows = previous.manifest.segments["base"]
+    delta = SegmentRows(
+        plan.articles,
+        plan.passages,
+        passage_vectors,
+        sentence_vectors,
+        LexicalSegment.build(
+            [text for _, text in plan.passage_inputs],
+            plan.sentence_words,
+            before=previous.base.lexical,
+            removed=removed,
+        ),
+        (translated[0], translated[1]) if translated else None,
+        first_passage=base_rows[0],
+        first_sentence=base_rows[1],
+        dead_articles=update.dead,
+    )
+    marks = ",".join("?" * len(update.dead))
+    [(articles, dead_passages, dead_sentences)] = previous.query(
+        "SELECT (SELECT COUNT(*) FROM base.articles), "
+        f"(SELECT COUNT(*) FROM base.passages WHERE article_id IN ({marks})), "
+        "(SELECT COUNT(*) FROM base.sentences s JOIN base.passages p ON p.id = s.passage_id "
+        f"WHERE p.article_id IN ({marks}))",
+        [*update.dead, *update.dead],
+    )
+    counts = (
+        int(articles) - len(update.dead) + len(plan.articles),
+        base_rows[0] - int(dead_passages) + len(plan.passages),
+        base_rows[1] - int(dead_sentences) + len(sentence_vectors),
+    )
+    if counts[0] == 0 or counts[1] == 0:
+        raise NothingIndexedError("no article could be indexed")
+    summary.unchanged = counts[0] - summary.new - summary.changed
+    return _commit(directory, previous, delta, update.table, counts, encoder, multilingual,
+                   sources, report)  # fmt: skip
+
+
+def _commit(
+    directory: IndexDirectory,
+    base: SegmentRows | Generation,
+    delta: SegmentRows,
+    table: FileTable,
+    counts: tuple[int, int, int],
+    encoder: Encoder,
+    multilingual: MultilingualEncoder | None,
+    sources: list[str],
+    report: ProgressCallback,
+) -> tuple[Path, Manifest]:
+    """Write the generation and switch to it; on failure the old one serves on."""
+    index_dir = directory.root
+    manifest = Manifest(
+        format_version=FORMAT_VERSION,
+        model=encoder.name,
+        dimension=encoder.dimension,
+        count=counts[1],
+        sentences=counts[2],
+        articles=counts[0],
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        sources=sources,
+        multilingual=multilingual.name if multilingual else None,
+        checksums={},  # filled in by write_generation from the files on disk
+    )
+    with _writing(index_dir):
+        target = directory.new_generation()
+    try:
+        with _writing(index_dir):
+            manifest = write_generation(target, manifest, base, delta, table)
+        report(BuildProgress("switching", 0, 1))
+        with _writing(index_dir):
+            directory.switch(target)
+    except Exception:
+        # Disk full, no permission: CURRENT still names the old generation, and the
+        # half-written new one must not fill the disk further.
+        if directory.current() != target:
+            shutil.rmtree(target, ignore_errors=True)
+        raise
+    return target, manifest
+
+
+def _empty_delta(base: SegmentRows, dimension: int, multilingual: bool) -> SegmentRows:
+    from embeddings.multilingual import DIMENSION as MULTILINGUAL_DIMENSION
+
+    nothing = np.zeros((0, dimension), dtype=np.float32)
+    translated = np.zeros((0, MULTILINGUAL_DIMENSION), dtype=np.float32)
+    return SegmentRows(
+        [],
+        [],
+        nothing,
+        nothing,
+        LexicalSegment.build([], [], before=base.lexical),
+        (translated, translated) if multilingual else None,
+        first_passage=len(base.passages),
+        first_sentence=len(base.sentence_vectors),
+    )
+
+
+def _touched_digests(
+    previous: Generation, touched: Sequence[str]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """digest → row of the old rows an update may reuse: those of the articles it touches
+    (live or dead) and the whole old delta, not the whole base."""
+    marks = ",".join("?" * len(touched))
+    passages = {str(d): int(i) for i, d in previous.query(
+        f"SELECT id, digest FROM base.passages WHERE article_id IN ({marks}) "
+        "UNION ALL SELECT id, digest FROM delta.passages", list(touched))}  # fmt: skip
+    sentences = {str(d): int(i) for i, d in previous.query(
+        "SELECT s.id, s.digest FROM base.sentences s JOIN base.passages p "
+        f"ON p.id = s.passage_id WHERE p.article_id IN ({marks}) "
+        "UNION ALL SELECT id, digest FROM delta.sentences", list(touched))}  # fmt: skip
+    return passages, sentences
 
 
 @contextlib.contextmanager
@@ -248,6 +416,7 @@ def _plan(chunked: Sequence[tuple[Article, list[Passage]]]) -> _Plan:
                 text=piece.text,
                 digest=_digest(passage_input),
                 sentences=[(a, b, _digest(text)) for a, b, text in sentences],
+                speaker=piece.speaker,
             )
             plan.passage_inputs.append((row.digest, passage_input))
             plan.sentence_inputs.extend(
@@ -270,6 +439,7 @@ def _vectors(
     encoder: Encoder,
     multilingual: MultilingualEncoder | None,
     previous: Generation | None,
+    old: tuple[dict[str, int], dict[str, int]],
     summary: BuildSummary,
     report: ProgressCallback,
 ) -> list[Vectors]:
@@ -280,8 +450,7 @@ def _vectors(
     model input as its sentence (the title, then the text), so it is encoded once, not twice;
     and a vector from the previous generation is reused whichever side it was stored on.
     """
-    old = previous.digests() if previous else ({}, {})
-    models: list[tuple[_Encode, tuple[Vectors, Vectors] | None]] = [
+    models: list[tuple[_Encode, tuple[_Rows, _Rows] | None]] = [
         (
             encoder.encode,
             (previous.passages.matrix, previous.sentences.matrix) if previous else None,
@@ -317,7 +486,7 @@ def _vectors(
         summary.reused += len(unique) - len(todo)
         # Every vector a row may take, as (source matrix, row in it); filled by fancy
         # indexing, not row by row: at a million rows the Python loop alone costs seconds.
-        sources: list[Vectors] = [encoded]
+        sources: list[_Rows] = [encoded]
         where = {d: (0, i) for i, d in enumerate(todo)}
         if matrices is not None:
             sources += list(matrices)
@@ -334,6 +503,7 @@ def _vectors(
 
 
 _Encode = Callable[[Sequence[str], Callable[[int], None]], Vectors]
+_Rows = Vectors | RowMatrix  # what vectors can be taken from by row number
 
 
 def _count_changes(
@@ -348,3 +518,19 @@ def _count_changes(
         else:
             summary.unchanged += 1
     summary.removed = len(set(old) - {row.article.id for row in articles})
+
+
+def _count_update(
+    summary: BuildSummary, update: Update, previous: Generation, rows: list[ArticleRow]
+) -> None:
+    touched = sorted(update.touched)
+    marks = ",".join("?" * len(touched))
+    old = {str(a): str(b) for a, b in previous.query(
+        f"SELECT id, digest FROM articles WHERE id IN ({marks})", touched)}  # fmt: skip
+    digests = {row.article.id: row.digest for row in rows}
+    for article in update.parsed:
+        if article.id not in old:
+            summary.new += 1
+        elif article.id in digests and old[article.id] != digests[article.id]:
+            summary.changed += 1
+    summary.removed = len(update.gone & old.keys())

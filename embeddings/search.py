@@ -31,6 +31,7 @@ from embeddings.fusion import Calibration, Weights, fuse, fuse_crosslingual
 from embeddings.lexical import QueryTerms, tokenize
 from embeddings.multilingual import MultilingualEncoder, is_english
 from embeddings.store import Generation
+from embeddings.vectors import RowMatrix
 
 Floats = npt.NDArray[np.float32]
 Rows = npt.NDArray[np.int64]
@@ -159,7 +160,9 @@ class Searcher:
             )
             coverage = g.lexical.passage_coverage(query, g.passage_sentences[candidates])
             fused = fuse(dense, sentence, bm25[candidates], coverage, self.weights)
-        order = np.argsort(-fused, kind="stable")
+        # Equal scores (a statement repeated in two articles) in an order that does not
+        # depend on which segment holds which row.
+        order = np.lexsort((g.passage_keys[candidates], -fused))
         return Ranking(
             candidates[order],
             fused[order],
@@ -171,7 +174,7 @@ class Searcher:
         )
 
     def _best_sentences(
-        self, passages: Rows, matrix: Floats, vector: Floats, query: QueryTerms | None
+        self, passages: Rows, matrix: RowMatrix, vector: Floats, query: QueryTerms | None
     ) -> tuple[Rows, Floats]:
         """Per passage: the row of its best sentence and that sentence's score (similarity in
         `matrix`, plus the coverage nudge when the question's words can be matched)."""

@@ -4,13 +4,22 @@ Layout of an index directory::
 
     CURRENT                  name of the generation in use (replaced atomically)
     .lock                    held by the one build that may run at a time
-    generations/<name>/      manifest.json, passages.sqlite, passages.faiss,
-                             sentences.faiss, bm25/, and optionally
-                             multilingual-passages.faiss, multilingual-sentences.faiss
+    generations/<name>/      manifest.json, files.json (the source files read, with their
+                             size and times), and two segments, base/ and delta/, each with
+                             passages.sqlite, passages.faiss, sentences.faiss, bm25/, and
+                             optionally multilingual-passages.faiss, multilingual-sentences.faiss
 
 A build writes a complete new generation beside the old one and only then replaces CURRENT,
 so a crash at any point leaves the previous index serving. Readers resolve CURRENT once and
 keep their generation; the previous generation is kept so a reader mid-query never loses it.
+
+Segments make small updates cheap. A full build writes every row into base/ and an empty
+delta/. An update hard-links the previous generation's base/ files (they are never written
+after their generation is complete) and writes only delta/: the articles added or changed
+since the base was written, with global row numbers that continue the base's, and the ids of
+the base articles they replace or that were deleted (`dead_articles`). A reader reads base
+minus dead plus delta as one index; a process that already holds a base in memory reuses it
+(`Segment` cache), so loading an update costs about the size of the delta.
 """
 
 from __future__ import annotations
@@ -26,8 +35,9 @@ import shutil
 import sqlite3
 import threading
 import uuid
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +51,14 @@ from embeddings.errors import (
     IndexIncompatibleError,
     IndexMissingError,
 )
-from embeddings.lexical import LexicalIndex
+from embeddings.lexical import LexicalIndex, LexicalSegment
 from embeddings.multilingual import DIMENSION as MULTILINGUAL_DIMENSION
-from embeddings.vectors import VectorIndex
+from embeddings.vectors import SegmentedIndex, VectorIndex
 
 # 2: the manifest holds a checksum of every other file in the generation.
-FORMAT_VERSION = 2
+# 3: base and delta segments, files.json, BM25 as term counts, passages.speaker.
+FORMAT_VERSION = 3
+SEGMENTS = ("base", "delta")
 
 SCHEMA = """
 CREATE TABLE articles (
@@ -65,7 +77,8 @@ CREATE TABLE passages (
     article_id TEXT NOT NULL REFERENCES articles(id),
     position INTEGER NOT NULL,
     text TEXT NOT NULL,
-    digest TEXT NOT NULL        -- of the model input; equal digest, reusable vector
+    digest TEXT NOT NULL,       -- of the model input; equal digest, reusable vector
+    speaker TEXT                -- who is quoted, when the text leaves it implicit
 );
 CREATE INDEX passages_by_article ON passages(article_id, position);
 CREATE TABLE sentences (
@@ -75,6 +88,8 @@ CREATE TABLE sentences (
     end INTEGER NOT NULL,
     digest TEXT NOT NULL
 );
+-- Articles of the base segment that this (delta) segment replaces or that were deleted.
+CREATE TABLE dead_articles (id TEXT PRIMARY KEY);
 """
 
 
@@ -91,6 +106,8 @@ class Manifest:
     checksums: dict[str, str]  # path inside the generation → blake2b of its bytes
     # The model behind the multilingual-*.faiss files, or None when the index has none.
     multilingual: str | None = None
+    # Rows written in each segment, [passages, sentences], dead ones included.
+    segments: dict[str, list[int]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, path: Path) -> Manifest:
@@ -111,12 +128,16 @@ class Manifest:
     def write(self, path: Path) -> None:
         _write_atomically(path, json.dumps(asdict(self), indent=2) + "\n")
 
-    def verify(self, directory: Path) -> None:
+    def verify(self, directory: Path, skip: Sequence[str] = ()) -> None:
         """IndexCorruptError unless every file listed is there with the bytes it was written
-        with: a truncated or overwritten file must never be loaded and answer wrongly."""
+        with: a truncated or overwritten file must never be loaded and answer wrongly.
+        Files under the folders in `skip` are not read (their contents are in memory,
+        verified when they were first loaded)."""
         if not self.checksums:
             raise IndexCorruptError("the index manifest lists no files")
         for name, expected in sorted(self.checksums.items()):
+            if any(name.startswith(f"{folder}/") for folder in skip):
+                continue
             path = directory / name
             if Path(name).is_absolute() or ".." in Path(name).parts:
                 raise IndexCorruptError(f"the index manifest names {name!r}, outside the index")
@@ -276,20 +297,27 @@ class PassageRow:
     text: str
     digest: str
     sentences: Sequence[tuple[int, int, str]]  # (start, end, digest)
+    speaker: str | None = None
 
 
-def write_generation(
-    directory: Path,
-    manifest: Manifest,
-    articles: Sequence[ArticleRow],
-    passages: Sequence[PassageRow],
-    passage_vectors: npt.NDArray[np.float32],
-    sentence_vectors: npt.NDArray[np.float32],
-    lexical: LexicalIndex,
-    multilingual: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None = None,
-) -> Manifest:
-    """Write every file of a generation; the manifest, with the checksum of each file read
-    back from disk, goes last and marks it complete. Returns the manifest written."""
+@dataclass(frozen=True, slots=True)
+class SegmentRows:
+    """Everything one segment holds. Row numbers start at `first_passage`/`first_sentence`
+    (a delta's continue its base's); `dead_articles` are base articles it replaces."""
+
+    articles: Sequence[ArticleRow]
+    passages: Sequence[PassageRow]
+    passage_vectors: npt.NDArray[np.float32]
+    sentence_vectors: npt.NDArray[np.float32]
+    lexical: LexicalSegment
+    multilingual: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None = None
+    first_passage: int = 0
+    first_sentence: int = 0
+    dead_articles: Sequence[str] = ()
+
+
+def write_segment(directory: Path, rows: SegmentRows, dimension: int) -> None:
+    directory.mkdir()
     with contextlib.closing(sqlite3.connect(directory / "passages.sqlite")) as db:
         db.executescript(SCHEMA)
         db.executemany(
@@ -297,45 +325,179 @@ def write_generation(
             (
                 (a.id, a.title, a.date, a.url, a.source, a.license, a.path,
                  json.dumps(list(a.paragraphs), ensure_ascii=False), row.digest)
-                for row in articles
+                for row in rows.articles
                 for a in [row.article]
             ),
         )  # fmt: skip
         db.executemany(
-            "INSERT INTO passages VALUES (?, ?, ?, ?, ?)",
-            ((i, p.article_id, p.position, p.text, p.digest) for i, p in enumerate(passages)),
+            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?)",
+            ((rows.first_passage + i, p.article_id, p.position, p.text, p.digest, p.speaker)
+             for i, p in enumerate(rows.passages)),
+        )  # fmt: skip
+        sentences = (
+            (rows.first_passage + i, a, b, d)
+            for i, p in enumerate(rows.passages)
+            for a, b, d in p.sentences
         )
-        sentences = ((i, a, b, d) for i, p in enumerate(passages) for a, b, d in p.sentences)
         db.executemany(
             "INSERT INTO sentences VALUES (?, ?, ?, ?, ?)",
-            ((row, *sentence) for row, sentence in enumerate(sentences)),
+            ((rows.first_sentence + row, *sentence) for row, sentence in enumerate(sentences)),
         )
+        db.executemany("INSERT INTO dead_articles VALUES (?)", ((i,) for i in rows.dead_articles))
         db.commit()
-    VectorIndex.from_vectors(passage_vectors, manifest.dimension).save(directory / "passages.faiss")
-    VectorIndex.from_vectors(sentence_vectors, manifest.dimension).save(
-        directory / "sentences.faiss"
-    )
-    if multilingual is not None:
-        for name, vectors in zip(("passages", "sentences"), multilingual, strict=True):
+    VectorIndex.from_vectors(rows.passage_vectors, dimension).save(directory / "passages.faiss")
+    VectorIndex.from_vectors(rows.sentence_vectors, dimension).save(directory / "sentences.faiss")
+    if rows.multilingual is not None:
+        for name, vectors in zip(("passages", "sentences"), rows.multilingual, strict=True):
             VectorIndex.from_vectors(vectors, MULTILINGUAL_DIMENSION).save(
                 directory / f"multilingual-{name}.faiss"
             )
     (directory / "bm25").mkdir()
-    lexical.save(directory / "bm25")
-    for path in directory.rglob("*"):
+    rows.lexical.save(directory / "bm25")
+
+
+def write_generation(
+    directory: Path,
+    manifest: Manifest,
+    base: SegmentRows | Generation,
+    delta: SegmentRows,
+    files: dict[str, Any],
+) -> Manifest:
+    """Write every file of a generation; the manifest, with the checksum of each file, goes
+    last and marks it complete. `base` is either written, or a generation whose base files
+    are hard-linked (with their checksums) instead. Returns the manifest written."""
+    linked: dict[str, str] = {}
+    if isinstance(base, Generation):
+        for name, checksum in base.manifest.checksums.items():
+            if name.startswith("base/"):
+                target = directory / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _link_or_copy(base.path / name, target)
+                linked[name] = checksum
+        base_rows = base.manifest.segments["base"]
+    else:
+        write_segment(directory / "base", base, manifest.dimension)
+        base_rows = [len(base.passages), len(base.sentence_vectors)]
+    write_segment(directory / "delta", delta, manifest.dimension)
+    (directory / "files.json").write_text(json.dumps(files, ensure_ascii=False), "utf-8")
+    written = [p for p in directory.rglob("*") if p.relative_to(directory).as_posix() not in linked]
+    for path in written:
         if path.is_file():
             with path.open("rb") as handle:
                 os.fsync(handle.fileno())
-    manifest = dataclasses.replace(manifest, checksums=checksums(directory))
+    for folder in {directory, *(p.parent for p in directory.rglob("*"))}:
+        _fsync_dir(folder)  # the new names (links included) must survive a crash too
+    sums = {
+        name: file_checksum(directory / name) for name in _files(directory) if name not in linked
+    }
+    manifest = dataclasses.replace(
+        manifest,
+        checksums={**sums, **linked},
+        segments={"base": base_rows, "delta": [len(delta.passages), len(delta.sentence_vectors)]},
+    )
     manifest.write(directory / "manifest.json")
     return manifest
+
+
+def _files(directory: Path) -> list[str]:
+    return [
+        path.relative_to(directory).as_posix()
+        for path in sorted(directory.rglob("*"))
+        if path.is_file() and path.name != "manifest.json"
+    ]
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # a file system without hard links: copying is slower, never wrong
+        shutil.copy2(source, target)
 
 
 # --------------------------------------------------------------------------- reading
 
 
+class Segment:
+    """The loaded, immutable parts of one segment. Generations whose segment files are the
+    same (by checksum) share one Segment in a process: an update's reload then reads only its
+    delta, not the base again."""
+
+    def __init__(
+        self, path: Path, manifest: Manifest, first: tuple[int, int], rows: tuple[int, int]
+    ) -> None:
+        dimension = manifest.dimension
+        self.first_passage, self.first_sentence = first
+        self.rows = rows
+        self.passages = VectorIndex.load(path / "passages.faiss", rows[0], dimension)
+        self.sentences = VectorIndex.load(path / "sentences.faiss", rows[1], dimension)
+        self.multilingual: tuple[VectorIndex, VectorIndex] | None = None
+        if manifest.multilingual:
+            self.multilingual = (
+                VectorIndex.load(path / "multilingual-passages.faiss", rows[0],
+                                 MULTILINGUAL_DIMENSION),
+                VectorIndex.load(path / "multilingual-sentences.faiss", rows[1],
+                                 MULTILINGUAL_DIMENSION),
+            )  # fmt: skip
+        self.lexical = LexicalSegment.load(path / "bm25")
+        if (self.lexical.passages, self.lexical.sentences) != rows:
+            raise IndexIncompatibleError("the BM25 index does not match the passages")
+        try:
+            with contextlib.closing(
+                sqlite3.connect(f"file:{path / 'passages.sqlite'}?mode=ro", uri=True)
+            ) as db:
+                table = db.execute("SELECT passage_id, start, end FROM sentences ORDER BY id")
+                sentence_table = np.array(table.fetchall(), dtype=np.int64).reshape(-1, 3)
+                id_ranges = [
+                    db.execute(f"SELECT MIN(id), MAX(id), COUNT(*) FROM {name}").fetchone()
+                    for name in ("passages", "sentences")
+                ]
+                self.dead_articles = [str(r[0]) for r in db.execute("SELECT id FROM dead_articles")]
+                owners = db.execute("SELECT article_id, position FROM passages ORDER BY id")
+                self.passage_keys = np.fromiter(
+                    (_passage_key(str(a), int(p)) for a, p in owners), np.int64, rows[0]
+                )
+        except sqlite3.Error as error:
+            raise IndexIncompatibleError(f"passages.sqlite cannot be read ({error})") from None
+        # Row ids are positions in the FAISS files, on from the segment's first row.
+        expected = [(start, start + n - 1, n) if n else (None, None, 0)
+                    for start, n in zip(first, rows, strict=True)]  # fmt: skip
+        if id_ranges != expected:
+            raise IndexIncompatibleError("passages.sqlite does not match the manifest")
+        self.sentence_passage = sentence_table[:, 0]
+        self.sentence_spans = sentence_table[:, 1:]
+        passages = np.arange(self.first_passage, self.first_passage + rows[0] + 1)
+        bounds = np.searchsorted(self.sentence_passage, passages) + self.first_sentence
+        self.passage_sentences = np.stack([bounds[:-1], bounds[1:]], axis=1)
+
+
+def _passage_key(article_id: str, position: int) -> int:
+    """A number for (article, position) whatever row the passage landed in: ties between
+    equal scores are broken by it, so an update ranks them as a full build does."""
+    digest = hashlib.blake2b(f"{article_id}\0{position}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+_LOADED: weakref.WeakValueDictionary[str, Segment] = weakref.WeakValueDictionary()
+_LOADED_LOCK = threading.Lock()
+
+
+def _segment_key(manifest: Manifest, name: str, first: tuple[int, int]) -> str:
+    files = sorted((k, v) for k, v in manifest.checksums.items() if k.startswith(f"{name}/"))
+    identity = [manifest.model, manifest.dimension, manifest.multilingual, list(first), files]
+    return hashlib.blake2b(json.dumps(identity).encode(), digest_size=16).hexdigest()
+
+
+def _concatenate(base: Any, delta: Any) -> Any:
+    return base if len(delta) == 0 else np.concatenate([base, delta])
+
+
 class Generation:
-    """One loaded generation: vectors and BM25 in memory, texts and metadata in SQLite."""
+    """One loaded generation: vectors and BM25 in memory, texts and metadata in SQLite.
+
+    Row numbers are global: base rows first, then delta rows. Rows of dead articles (base
+    articles the delta replaces or that were deleted) stay in the arrays but are left out of
+    every search, every BM25 statistic and every SQL view (`articles`, `passages`,
+    `sentences` read as one table over both segments)."""
 
     def __init__(self, path: Path, model: str, dimension: int) -> None:
         self.path = path
@@ -345,54 +507,96 @@ class Generation:
                 f"the index was built with {self.manifest.model} ({self.manifest.dimension}d) "
                 f"but the configured model is {model} ({dimension}d)"
             )
-        self.manifest.verify(path)
-        self.passages = VectorIndex.load(path / "passages.faiss", self.manifest.count, dimension)
-        self.sentences = VectorIndex.load(
-            path / "sentences.faiss", self.manifest.sentences, dimension
-        )
-        # Passage and sentence vectors of the multilingual model, when the index has them.
-        self.multilingual: tuple[VectorIndex, VectorIndex] | None = None
-        if self.manifest.multilingual:
-            self.multilingual = (
-                VectorIndex.load(path / "multilingual-passages.faiss", self.manifest.count,
-                                 MULTILINGUAL_DIMENSION),
-                VectorIndex.load(path / "multilingual-sentences.faiss", self.manifest.sentences,
-                                 MULTILINGUAL_DIMENSION),
-            )  # fmt: skip
-        self.lexical = LexicalIndex.load(path / "bm25")
-        if (self.lexical.size, self.lexical.sentences) != (
-            self.manifest.count,
-            self.manifest.sentences,
-        ):
-            raise IndexIncompatibleError("the BM25 index does not match the passages")
+        sizes = self.manifest.segments
+        if set(sizes) != set(SEGMENTS):
+            raise IndexIncompatibleError("the index manifest does not list its segments")
+        firsts = {"base": (0, 0), "delta": (sizes["base"][0], sizes["base"][1])}
+        keys = {name: _segment_key(self.manifest, name, firsts[name]) for name in SEGMENTS}
+        with _LOADED_LOCK:
+            cached = {name: _LOADED.get(key) for name, key in keys.items()}
+        self.manifest.verify(path, skip=[name for name, seg in cached.items() if seg is not None])
+        loaded: dict[str, Segment] = {}
+        for name in SEGMENTS:
+            segment = cached[name]
+            if segment is None:
+                rows = sizes[name]
+                segment = Segment(path / name, self.manifest, firsts[name], (rows[0], rows[1]))
+                with _LOADED_LOCK:
+                    _LOADED[keys[name]] = segment
+            loaded[name] = segment
+        self.base, self.delta = loaded["base"], loaded["delta"]
         self._lock = threading.Lock()
         try:
-            self._db = sqlite3.connect(
-                f"file:{path / 'passages.sqlite'}?mode=ro", uri=True, check_same_thread=False
-            )
-            rows = self._db.execute("SELECT passage_id, start, end FROM sentences ORDER BY id")
-            sentence_table = np.array(rows.fetchall(), dtype=np.int64).reshape(-1, 3)
-            articles = self._db.execute(
-                "SELECT p.id, a.rowid FROM passages p JOIN articles a ON a.id = p.article_id "
-                "ORDER BY p.id"
-            ).fetchall()
-            id_ranges = [
-                self._db.execute(f"SELECT MIN(id), MAX(id), COUNT(*) FROM {table}").fetchone()
-                for table in ("passages", "sentences")
-            ]
+            self._db = self._open_views(path)
+            dead = np.array(
+                [r[0] for r in self._db.execute(
+                    "SELECT id FROM base.passages WHERE article_id IN "
+                    "(SELECT id FROM delta.dead_articles) ORDER BY id")],
+                dtype=np.int64,
+            )  # fmt: skip
+            live = self._db.execute(
+                "SELECT (SELECT COUNT(*) FROM articles), (SELECT COUNT(*) FROM passages), "
+                "(SELECT COUNT(*) FROM sentences)"
+            ).fetchone()
         except sqlite3.Error as error:
             raise IndexIncompatibleError(f"passages.sqlite cannot be read ({error})") from None
-        # Row ids are positions in the FAISS files: they must run 0..n-1 with no gaps.
-        expected = [(0, n - 1, n) if n else (None, None, 0)
-                    for n in (self.manifest.count, self.manifest.sentences)]  # fmt: skip
-        if id_ranges != expected or len(articles) != self.manifest.count:
+        manifest = self.manifest
+        if list(live) != [manifest.articles, manifest.count, manifest.sentences]:
             raise IndexIncompatibleError("passages.sqlite does not match the manifest")
+        bounds = self.base.passage_sentences[dead]
+        lengths = bounds[:, 1] - bounds[:, 0]
+        dead_sentences = np.repeat(bounds[:, 0], lengths) + (
+            np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        )
+        self.dead_passages = dead
+        segments = (self.base, self.delta)
+        self.passages = SegmentedIndex([s.passages for s in segments], dead)
+        self.sentences = SegmentedIndex([s.sentences for s in segments], dead_sentences)
+        # Passage and sentence vectors of the multilingual model, when the index has them.
+        self.multilingual: tuple[SegmentedIndex, SegmentedIndex] | None = None
+        if self.base.multilingual is not None and self.delta.multilingual is not None:
+            self.multilingual = (
+                SegmentedIndex([s.multilingual[0] for s in segments if s.multilingual], dead),
+                SegmentedIndex([s.multilingual[1] for s in segments if s.multilingual],
+                               dead_sentences),
+            )  # fmt: skip
+        self.lexical = LexicalIndex([s.lexical for s in segments], dead)
         # In-memory maps the ranker needs for every query, without touching SQLite.
-        self.sentence_passage = sentence_table[:, 0]
-        self.sentence_spans = sentence_table[:, 1:]
-        self.passage_article = np.array([row[1] for row in articles], dtype=np.int64)
-        bounds = np.searchsorted(self.sentence_passage, np.arange(self.manifest.count + 1))
-        self.passage_sentences = np.stack([bounds[:-1], bounds[1:]], axis=1)
+        self.sentence_passage = _concatenate(
+            self.base.sentence_passage, self.delta.sentence_passage
+        )
+        self.sentence_spans = _concatenate(self.base.sentence_spans, self.delta.sentence_spans)
+        self.passage_sentences = _concatenate(
+            self.base.passage_sentences, self.delta.passage_sentences
+        )
+        self.passage_keys = _concatenate(self.base.passage_keys, self.delta.passage_keys)
+
+    @staticmethod
+    def _open_views(path: Path) -> sqlite3.Connection:
+        """One connection reading both segments as one: temporary views named like the
+        tables, so every query (the engine's, the bot's) reads live rows only."""
+        db = sqlite3.connect("file::memory:", uri=True, check_same_thread=False)
+        for name in SEGMENTS:
+            db.execute(
+                f"ATTACH DATABASE ? AS {name}", [f"file:{path / name / 'passages.sqlite'}?mode=ro"]
+            )
+        db.executescript(
+            """
+            CREATE TEMP VIEW articles AS
+                SELECT * FROM base.articles WHERE id NOT IN (SELECT id FROM delta.dead_articles)
+                UNION ALL SELECT * FROM delta.articles;
+            CREATE TEMP VIEW passages AS
+                SELECT * FROM base.passages
+                WHERE article_id NOT IN (SELECT id FROM delta.dead_articles)
+                UNION ALL SELECT * FROM delta.passages;
+            CREATE TEMP VIEW sentences AS
+                SELECT * FROM base.sentences WHERE passage_id NOT IN (
+                    SELECT id FROM base.passages
+                    WHERE article_id IN (SELECT id FROM delta.dead_articles))
+                UNION ALL SELECT * FROM delta.sentences;
+            """
+        )
+        return db
 
     def close(self) -> None:
         self._db.close()
@@ -404,10 +608,15 @@ class Generation:
     def passage_rows(self, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
         """id → (text, position, article id, title, date, url, source) for the given passages."""
         marks = ",".join("?" * len(ids))
-        rows = self.query(
+        # Each segment's tables directly (by primary key), not through the views.
+        select = (
             "SELECT p.id, p.text, p.position, a.id, a.title, a.date, a.url, a.source "
-            f"FROM passages p JOIN articles a ON a.id = p.article_id WHERE p.id IN ({marks})",
-            [int(i) for i in ids],
+            "FROM {0}.passages p JOIN {0}.articles a ON a.id = p.article_id "
+            f"WHERE p.id IN ({marks})"
+        )
+        rows = self.query(
+            f"{select.format('base')} UNION ALL {select.format('delta')}",
+            [int(i) for i in ids] * 2,
         )
         return {row[0]: row[1:] for row in rows}
 
@@ -419,6 +628,14 @@ class Generation:
 
     def article_digests(self) -> dict[str, str]:
         return {str(a): str(b) for a, b in self.query("SELECT id, digest FROM articles")}
+
+    def files(self) -> dict[str, Any]:
+        """The source files this generation was built from (see indexer.FileEntry)."""
+        try:
+            data = json.loads((self.path / "files.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise IndexIncompatibleError(f"files.json cannot be read ({error})") from None
+        return data if isinstance(data, dict) else {}
 
 
 def open_current(root: Path, model: str, dimension: int) -> Generation:

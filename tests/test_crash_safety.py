@@ -56,6 +56,15 @@ def write_corpus(folder: Path, articles: list[tuple[str, str, str]]) -> Path:
     return folder
 
 
+def write_files(folder: Path, articles: list[tuple[str, str, str]]) -> Path:
+    """One file per article, so that changing one article changes one file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for id_, title, text in articles:
+        line = json.dumps({"id": id_, "title": title, "paragraphs": [text]})
+        (folder / f"{id_}.jsonl").write_text(line + "\n", encoding="utf-8")
+    return folder
+
+
 def answers(index_dir: Path) -> Answers:
     """What a freshly started reader answers: (article, sentence) or None per question."""
     engine = Engine(index_dir, TinyEncoder())
@@ -121,6 +130,34 @@ def test_an_update_killed_at_any_point_serves_old_or_new_and_the_rerun_completes
     assert rerun.returncode == 0, rerun.stderr
     assert answers(index) == new
     assert len(generation_names(index)) <= 2
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_an_incremental_update_killed_at_any_point_serves_old_or_new_and_the_rerun_completes(
+    tmp_path: Path, point: str
+) -> None:
+    data = write_files(tmp_path / "data", TOPICS)
+    index = tmp_path / "index"
+    build_index([data], index, TinyEncoder())
+    old = answers(index)
+    write_files(data, ADDED)  # two new files: an update writes them to a delta segment
+    (data / "bakery.jsonl").unlink()
+    fresh = tmp_path / "fresh"
+    build_index([data], fresh, TinyEncoder())
+    new = answers(fresh)
+    assert old != new
+
+    killed = drive(index, data, point)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert answers(index) == (new if point == "after-switch" else old)
+    assert len(generation_names(index)) == (2 if point == "after-switch" else 1)
+
+    rerun = drive(index, data, "none")
+    assert rerun.returncode == 0, rerun.stderr
+    assert answers(index) == new
+    current = (index / "CURRENT").read_text().strip()
+    manifest = json.loads((index / "generations" / current / "manifest.json").read_text())
+    assert manifest["segments"]["delta"][0] == 2  # the update path, not a full rebuild
 
 
 @pytest.mark.parametrize("point", ["encoding", "before-switch"])

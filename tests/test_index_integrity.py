@@ -55,7 +55,11 @@ def test_the_manifest_holds_a_checksum_of_every_other_file(
     manifest = json.loads((generation / "manifest.json").read_text())
     files = {p.relative_to(generation).as_posix() for p in generation.rglob("*") if p.is_file()}
     assert set(manifest["checksums"]) == files - {"manifest.json"}
-    assert {"passages.sqlite", "passages.faiss", "sentences.faiss"} <= set(manifest["checksums"])
+    for segment in ("base", "delta"):
+        expected = {f"{segment}/{name}" for name in ("passages.sqlite", "passages.faiss",
+                                                      "sentences.faiss")}  # fmt: skip
+        assert expected <= set(manifest["checksums"])
+    assert "files.json" in manifest["checksums"]
     assert all(
         manifest["checksums"][n] == file_checksum(generation / n) for n in files - {"manifest.json"}
     )
@@ -64,11 +68,13 @@ def test_the_manifest_holds_a_checksum_of_every_other_file(
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
-        (lambda g: truncate(g / "passages.faiss"), "passages.faiss is damaged"),
-        (lambda g: truncate(g / "sentences.faiss"), "sentences.faiss is damaged"),
-        (lambda g: flip_a_byte(g / "passages.sqlite"), "passages.sqlite is damaged"),
-        (lambda g: (g / "passages.sqlite").unlink(), "passages.sqlite is missing"),
-        (lambda g: flip_a_byte(next((g / "bm25").iterdir())), r"bm25/\S+ is damaged"),
+        (lambda g: truncate(g / "base/passages.faiss"), "base/passages.faiss is damaged"),
+        (lambda g: truncate(g / "base/sentences.faiss"), "sentences.faiss is damaged"),
+        (lambda g: flip_a_byte(g / "base/passages.sqlite"), "passages.sqlite is damaged"),
+        (lambda g: (g / "base/passages.sqlite").unlink(), "passages.sqlite is missing"),
+        (lambda g: flip_a_byte(next((g / "base/bm25").iterdir())), r"bm25/\S+ is damaged"),
+        (lambda g: flip_a_byte(g / "delta/passages.sqlite"), "delta/passages.sqlite is damaged"),
+        (lambda g: truncate(g / "files.json"), "files.json is damaged"),
     ],
 )  # fmt: skip
 def test_a_damaged_file_is_detected_at_load_with_a_clear_message_and_a_rebuild_repairs_it(
@@ -127,7 +133,7 @@ def test_the_bot_refuses_to_start_on_a_damaged_index_and_newsdesk_index_rebuilds
     build_index([data], index, encoder)
     generation = IndexDirectory(index).current()
     assert generation is not None
-    truncate(generation / "passages.faiss")
+    truncate(generation / "base/passages.faiss")
     monkeypatch.setenv("NEWSDESK_TELEGRAM_TOKEN", "123456:NEVER-USED")
     monkeypatch.setenv("NEWSDESK_TELEGRAM_API_URL", "http://127.0.0.1:9")  # never reached
     monkeypatch.setenv("NEWSDESK_INDEX_DIR", str(index))

@@ -1,4 +1,5 @@
-"""The vector index type follows the size: flat (exact) below a threshold, HNSW above."""
+"""The vector index type follows the size: flat (exact) below a threshold, quantized codes with
+exact re-scoring above."""
 
 from __future__ import annotations
 
@@ -21,10 +22,10 @@ def unit_vectors(rows: int, seed: int = 7) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-@pytest.mark.parametrize(("rows", "kind"), [(99, "flat"), (100, "hnsw"), (400, "hnsw")])
+@pytest.mark.parametrize(("rows", "kind"), [(99, "flat"), (100, "pq-rescore"), (400, "pq-rescore")])
 def test_the_index_type_follows_the_size(rows: int, kind: str, tmp_path: Path) -> None:
     vectors = unit_vectors(rows)
-    index = VectorIndex.from_vectors(vectors, 16, hnsw_from=100)
+    index = VectorIndex.from_vectors(vectors, 16, approximate_from=100)
     assert index.kind == kind
     index.save(tmp_path / "v.faiss")
     loaded = VectorIndex.load(tmp_path / "v.faiss", rows, 16)
@@ -33,22 +34,22 @@ def test_the_index_type_follows_the_size(rows: int, kind: str, tmp_path: Path) -
     exact = np.argsort(-(vectors @ vectors[3]))[:10]
     scores, found = loaded.search(vectors[3], 10)
     assert found[0] == 3
-    assert len(set(found) & set(exact)) >= 9  # a few hundred rows: HNSW is all but exact
+    assert len(set(found) & set(exact)) >= 9  # re-scored exactly: all but exact
     np.testing.assert_allclose(scores, vectors[found] @ vectors[3], rtol=1e-5)
     assert len(loaded.search(vectors[0], rows + 5)[1]) == rows  # k is capped at the size
 
 
-def test_an_engine_over_hnsw_indexes_answers_as_before(
+def test_an_engine_over_quantized_indexes_answers_as_before(
     encoder: SentenceTransformerEncoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(embeddings.vectors, "HNSW_FROM", 3)
+    monkeypatch.setattr(embeddings.vectors, "APPROXIMATE_FROM", 3)
     data = tmp_path / "data"
     write(data, "wang.txt", f"Wang Yi meets Patrushev\n\n{WANG_YI_UN}\n")
     write(data, "harbour.txt", "Harbour reopens\n\nThe northern pier reopened after repairs.\n")
     write(data, "chess.txt", "Chess final\n\nA teenager won the national chess final.\n")
     build_index([data], tmp_path / "index", encoder)
     generation = open_current(tmp_path / "index", encoder.name, encoder.dimension)
-    assert (generation.passages.kind, generation.sentences.kind) == ("hnsw", "hnsw")
+    assert (generation.passages.kind, generation.sentences.kind) == ("pq-rescore", "pq-rescore")
     assert (
         WANG_YI_UN in Engine(tmp_path / "index", encoder).search(WANG_YI_QUESTION).results[0].text
     )

@@ -1,0 +1,173 @@
+"""An update writes only a delta segment over the previous generation's hard-linked base, and
+answers exactly as a full build of the same files: same results, scores, BM25 and counts."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import embeddings.indexer
+from embeddings import Engine
+from embeddings.indexer import build_index
+from embeddings.lexical import tokenize
+from embeddings.store import IndexDirectory, open_current
+
+from .test_crash_safety import ADDED, QUESTIONS, TOPICS
+from .test_crash_safety import write_files as write_articles
+from .tiny_encoder import TinyEncoder
+
+CHANGED = ("lighthouse", "Lighthouse keeper retires", "The last keeper of the Cape Orrin "
+           "lighthouse handed the keys to the coast guard on Monday.")  # fmt: skip
+ASKED = [*QUESTIONS, "Who got the keys of the lighthouse?", "Which prize did the rye bread win?"]
+
+
+def snapshot(index: Path) -> tuple[list[Any], list[float]]:
+    """Everything a reader sees: ranked results with scores, confidence, BM25 of every live
+    passage (by article and position), and the counts; numbers apart (candidates come in
+    another row order, so sums can differ in the last bits)."""
+    engine = Engine(index, TinyEncoder())
+    generation = engine._current().generation
+    positions = {
+        int(i): (str(a), int(p))
+        for i, a, p in generation.query("SELECT id, article_id, position FROM passages")
+    }
+    seen: list[Any] = []
+    numbers: list[float] = []
+    for question in ASKED:
+        answer = engine.search(question, top=3)
+        bm25 = generation.lexical.scores(tokenize(question))
+        lexical = sorted((positions[int(i)], float(s)) for i, s in enumerate(bm25) if s)
+        seen.append(
+            (
+                answer.answered,
+                [(r.article_id, r.position, r.answer_start, r.answer_end) for r in answer.results],
+                [k for k, _ in lexical],
+            )
+        )
+        numbers += [answer.confidence, *(r.score for r in answer.results)]
+        numbers += [s for _, s in lexical]
+    manifest = generation.manifest
+    seen.append((manifest.articles, manifest.count, manifest.sentences))
+    return seen, numbers
+
+
+def same(a: tuple[list[Any], list[float]], b: tuple[list[Any], list[float]]) -> bool:
+    return a[0] == b[0] and a[1] == pytest.approx(b[1], rel=1e-5, abs=1e-6)
+
+
+def fresh(tmp_path: Path, data: Path) -> tuple[list[Any], list[float]]:
+    index = tmp_path / f"fresh-{len(list(tmp_path.iterdir()))}"
+    build_index([data], index, TinyEncoder())
+    return snapshot(index)
+
+
+def generation(index: Path) -> Path:
+    path = IndexDirectory(index).current()
+    assert path is not None
+    return path
+
+
+def test_add_change_delete_write_a_delta_and_answer_as_a_full_build(tmp_path: Path) -> None:
+    data = write_articles(tmp_path / "data", TOPICS)
+    index = tmp_path / "index"
+    build_index([data], index, TinyEncoder())
+    first = generation(index)
+    assert json.loads((first / "manifest.json").read_text())["segments"]["delta"] == [0, 0]
+
+    write_articles(data, ADDED)
+    added = build_index([data], index, TinyEncoder())
+    assert (added.new, added.changed, added.removed, added.unchanged) == (2, 0, 0, 4)
+    second = generation(index)
+    # The base is the first generation's, linked, not written again.
+    assert (second / "base/passages.faiss").stat().st_ino == (
+        first / "base/passages.faiss"
+    ).stat().st_ino
+    assert json.loads((second / "manifest.json").read_text())["segments"]["delta"][0] == 2
+    assert same(snapshot(index), fresh(tmp_path, data))
+
+    write_articles(data, [CHANGED])
+    (data / "bakery.jsonl").unlink()
+    (data / "glacier.jsonl").unlink()  # in the delta already: dropped from it
+    updated = build_index([data], index, TinyEncoder())
+    assert (updated.new, updated.changed, updated.removed) == (0, 1, 2)
+    after = snapshot(index)
+    assert same(after, fresh(tmp_path, data))
+    assert after[0][-1][0] == 4
+    engine = Engine(index, TinyEncoder())
+    assert engine.article("bakery") is None
+    assert engine.search("Who got the keys of the lighthouse?").results[0].text == CHANGED[2]
+    assert all(r.article_id not in ("bakery", "glacier")
+               for q in ASKED for r in engine.search(q, top=5).results)  # fmt: skip
+
+
+def test_nothing_changed_writes_nothing(tmp_path: Path) -> None:
+    data = write_articles(tmp_path / "data", TOPICS)
+    index = tmp_path / "index"
+    build_index([data], index, TinyEncoder())
+    before = generation(index)
+    again = build_index([data], index, TinyEncoder())
+    assert (again.unchanged, again.encoded, again.new) == (4, 0, 0)
+    assert generation(index) == before
+
+
+def test_a_touched_file_with_the_same_articles_keeps_the_base(tmp_path: Path) -> None:
+    data = write_articles(tmp_path / "data", TOPICS)
+    index = tmp_path / "index"
+    build_index([data], index, TinyEncoder())
+    before = snapshot(index)
+    os.utime(data / "tram.jsonl", ns=(1, 1))  # another time, the same text
+    summary = build_index([data], index, TinyEncoder())
+    assert (summary.changed, summary.encoded) == (0, 0)
+    assert json.loads((generation(index) / "manifest.json").read_text())["segments"]["delta"] == [
+        0,
+        0,
+    ]
+    assert same(snapshot(index), before)
+
+
+def test_past_the_delta_limit_a_build_compacts_into_a_new_base(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = write_articles(tmp_path / "data", TOPICS)
+    index = tmp_path / "index"
+    build_index([data], index, TinyEncoder())
+    write_articles(data, ADDED[:1])
+    build_index([data], index, TinyEncoder())  # a delta of one article
+    monkeypatch.setattr(embeddings.indexer, "DELTA_LIMIT", 1)
+    write_articles(data, ADDED[1:])
+    compacted = build_index([data], index, TinyEncoder())
+    assert compacted.encoded > 0
+    assert compacted.new == 1
+    manifest = json.loads((generation(index) / "manifest.json").read_text())
+    assert manifest["segments"]["delta"] == [0, 0]
+    assert manifest["segments"]["base"][0] == 6
+    assert same(snapshot(index), fresh(tmp_path, data))
+
+
+def test_an_id_claimed_by_two_files_is_resolved_as_a_full_build_would(tmp_path: Path) -> None:
+    data = write_articles(tmp_path / "data", TOPICS)
+    index = tmp_path / "index"
+    build_index([data], index, TinyEncoder())
+    line = json.dumps({"id": "tram", "title": "Tram again", "paragraphs": ["A second tram."]})
+    (data / "another.jsonl").write_text(line + "\n", encoding="utf-8")
+    summary = build_index([data], index, TinyEncoder())
+    assert any("already taken" in problem for problem in summary.problems)
+    assert same(snapshot(index), fresh(tmp_path, data))
+
+
+def test_the_loaded_base_is_shared_by_the_next_generation(tmp_path: Path) -> None:
+    data = write_articles(tmp_path / "data", TOPICS)
+    index = tmp_path / "index"
+    build_index([data], index, TinyEncoder())
+    engine = Engine(index, TinyEncoder())
+    before = engine._current().generation
+    write_articles(data, ADDED[:1])
+    engine.build([data])
+    after = engine._current().generation
+    assert after is not before
+    assert after.base is before.base  # read once, not once per update
+    assert open_current(index, TinyEncoder.name, TinyEncoder.dimension).base is before.base
