@@ -16,8 +16,8 @@ data folder and measures, in this order:
   pipeline's share of that rate is the `pipe/raw` column (target ≥ 90 %), and `cpu` is the
   same ratio per CPU-second of this process (wall-clock rates move with other jobs' load);
 - query p50/p95: `Engine.search` one question at a time after warm-up, with the share of
-  the median spent in BM25, and recall@10 of HNSW (the engine's efSearch) against flat on
-  the sentence vectors (a sweep of efSearch is printed above the table);
+  the median spent in BM25, and recall@10 of the approximate index (the engine's re-scoring
+  depth) against flat on the sentence vectors (a sweep of depths is printed above the table);
 - cold start: a fresh process from start to its first answer, and that process's peak RSS;
 - disk: the generation folder;
 - add / change / delete: one article, `Engine.build` including the switch and the reload.
@@ -49,7 +49,7 @@ from embeddings.chunking import model_input
 from embeddings.encoder import Encoder, load_encoder
 from embeddings.indexer import sentence_input
 from embeddings.lexical import tokenize
-from embeddings.vectors import HNSW_FROM, HNSW_SEARCH_DEPTH, VectorIndex
+from embeddings.vectors import APPROXIMATE_FROM, RESCORE, VectorIndex
 
 REPO = Path(__file__).resolve().parent.parent
 TARBALL = REPO.parent / "shared" / "corpora" / "wh-briefings.tar.xz"
@@ -180,7 +180,7 @@ def _measure(
         started = time.perf_counter()
         generation.lexical.scores(tokenize(question))
         bm25.append((time.perf_counter() - started) * 1000)
-    sweep = _recall(generation.sentences.matrix, encoder, questions)
+    sweep = _recall(np.asarray(generation.sentences.matrix), encoder, questions)
     cold = _cold_start(index, kind, folder.parent / "encoders")
     disk = sum(p.stat().st_size for p in generation.path.rglob("*") if p.is_file())
     vector_bytes = generation.passages.matrix.nbytes + generation.sentences.matrix.nbytes
@@ -207,7 +207,7 @@ def _measure(
         p50_ms=statistics.median(timings),
         p95_ms=float(np.percentile(timings, 95)),
         bm25_share=statistics.median(bm25) / statistics.median(timings),
-        recall10=sweep[HNSW_SEARCH_DEPTH][0],
+        recall10=sweep[RESCORE][0],
         kinds=f"{generation.passages.kind}/{generation.sentences.kind}",
         cold_s=cold[0],
         rss_mb=cold[1] / 1e6,
@@ -242,27 +242,28 @@ def _raw_rate(encoder: Encoder, generation: object, sample: int) -> tuple[float,
 
 
 def _recall(matrix: np.ndarray, encoder: Encoder, questions: list[str]) -> dict[int, tuple]:
-    """efSearch → (recall@10, ms per query) of an HNSW graph (the engine's other settings)
-    against exact search on `matrix`; 0 → the flat index's own ms per query.
+    """Re-scoring depth → (recall@10, ms per query) of the engine's approximate index (product
+    quantized codes, candidates re-scored exactly) against exact search on `matrix`; 0 → the
+    flat index's own ms per query.
 
     Recall counts a found row as right when it scores at least the exact 10th score: the
     archive repeats sentences, and among equal scores either row is an exact answer."""
     queries = encoder.encode(questions)
-    exact = VectorIndex.from_vectors(matrix, matrix.shape[1], hnsw_from=len(matrix) + 1)
+    exact = VectorIndex.from_vectors(matrix, matrix.shape[1], approximate_from=len(matrix) + 1)
     started = time.perf_counter()
     tenth = [float(exact.search(q, 10)[0][-1]) for q in queries]
     sweep: dict[int, tuple] = {0: (1.0, (time.perf_counter() - started) * 1000 / len(queries))}
     started = time.perf_counter()
-    graph = VectorIndex.from_vectors(matrix, matrix.shape[1], hnsw_from=0)
-    print(f"  HNSW over {len(matrix):,} rows built in {time.perf_counter() - started:.0f} s")
-    for depth in (64, 128, 256, 512, 1024):
+    graph = VectorIndex.from_vectors(matrix, matrix.shape[1], approximate_from=0)
+    print(f"  PQ codes over {len(matrix):,} rows built in {time.perf_counter() - started:.0f} s")
+    for depth in (2, 4, 10, 20):
         started = time.perf_counter()
         found = [graph.search(q, 10, depth)[0] for q in queries]
         ms = (time.perf_counter() - started) * 1000 / len(queries)
         recall = np.mean([np.sum(f >= t - 1e-6) / 10 for f, t in zip(found, tenth, strict=True)])
         sweep[depth] = (float(recall), ms)
     print(
-        "  efSearch → recall@10, ms/query (0: flat): "
+        "  re-scored per result → recall@10, ms/query (0: flat): "
         + ", ".join(f"{d}: {r:.3f} {ms:.2f}" for d, (r, ms) in sweep.items()),
         flush=True,
     )
@@ -315,8 +316,8 @@ def _extrapolate(row: Row, total_files: int) -> None:
         f"\nWhole archive (×{scale:.1f} of the last row): about {row.passages * scale:,.0f} "
         f"passages and {row.sentences * scale:,.0f} sentences; encoding at {row.texts_per_s:.0f} "
         f"texts/s would take {texts / row.texts_per_s / 3600:.1f} h on this machine; vectors "
-        f"{row.vector_mb * scale:,.0f} MB. The engine switches a vector index to HNSW from "
-        f"{HNSW_FROM:,} rows."
+        f"{row.vector_mb * scale:,.0f} MB. The engine switches a vector index from "
+        f"{APPROXIMATE_FROM:,} rows to quantized codes with exact re-scoring."
     )
     per_passage = (row.passages + row.sentences) / row.passages
     print(
