@@ -17,7 +17,7 @@ that the updates add or change. Per fraction, in this order:
 - add / chg / del: `Engine.build` after adding one article file, appending a paragraph to it,
   and deleting it (median of `--repeats` articles), including encoding it, writing the
   generation, switching CURRENT and loading the new generation; `enc` is the texts encoded by
-  the add;
+  the add, `enc s` the seconds that took and `add-enc` the rest of the add;
 - same: `Engine.build` when nothing changed;
 - compact: the full rebuild an update turns into past DELTA_LIMIT (nothing to encode).
 """
@@ -44,6 +44,7 @@ import numpy.typing as npt
 import embeddings.indexer
 from embeddings import Engine
 from embeddings.encoder import Encoder, load_encoder
+from embeddings.indexer import BuildProgress
 
 REPO = Path(__file__).resolve().parent.parent
 TARBALL = REPO.parent / "shared" / "corpora" / "wh-briefings.tar.xz"
@@ -123,7 +124,8 @@ def main() -> int:
               f"{os.cpu_count()} CPUs", flush=True)  # fmt: skip
         header = (f"{'frac':>5} {'files':>6} {'passages':>9} {'sents':>9} {'kinds':>16} "
                   f"{'real':>5} {'build s':>8} {'p50 ms':>7} {'p95 ms':>7} {'cold s':>7} "
-                  f"{'RSS MB':>7} {'add s':>6} {'chg s':>6} {'del s':>6} {'enc':>4} "
+                  f"{'RSS MB':>7} {'add s':>6} {'chg s':>6} {'del s':>6} {'enc':>4} {'enc s':>6} "
+                  f"{'add-enc':>7} "
                   f"{'same s':>7} {'compact s':>9} {'load':>5}")  # fmt: skip
         lines = []
         for fraction in sorted(float(f) for f in args.fractions.split(",")):
@@ -176,13 +178,14 @@ def _measure(
         timings.append((time.perf_counter() - started) * 1000)
     cold = _cold_start(index, kind, cache)
 
-    adds, changes, deletes, encoded = [], [], [], []
+    adds, changes, deletes, encoded, encoding = [], [], [], [], []
     for number, spare in enumerate(spares):
         target = data / f"99999-{number}-{spare.name}"
         os.link(spare, target)
-        summary, seconds = _timed(engine, data)
+        summary, seconds, encode_s = _timed(engine, data)
         adds.append(seconds)
         encoded.append(summary.encoded)
+        encoding.append(encode_s)
         target.unlink()
         target.write_text(spare.read_text(encoding="utf-8") + "\n\nOne paragraph added to "
                           "this statement later, to change it a little.\n")  # fmt: skip
@@ -204,14 +207,24 @@ def _measure(
         f"{statistics.median(timings):>7.1f} {float(np.percentile(timings, 95)):>7.1f} "
         f"{cold[0]:>7.1f} {cold[1] / 1e6:>7.0f} {statistics.median(adds):>6.2f} "
         f"{statistics.median(changes):>6.2f} {statistics.median(deletes):>6.2f} "
-        f"{statistics.median(encoded):>4.0f} {same_s:>7.2f} {compact_s:>9.1f} {load:>5.1f}"
+        f"{statistics.median(encoded):>4.0f} {statistics.median(encoding):>6.2f} "
+        f"{statistics.median(a - e for a, e in zip(adds, encoding, strict=True)):>7.2f} "
+        f"{same_s:>7.2f} {compact_s:>9.1f} {load:>5.1f}"
     )
 
 
-def _timed(engine: Engine, data: Path) -> tuple[embeddings.indexer.BuildSummary, float]:
+def _timed(engine: Engine, data: Path) -> tuple[embeddings.indexer.BuildSummary, float, float]:
+    """(summary, wall seconds, of which encoding) of one build."""
+    stages: dict[str, float] = {}
+
+    def progress(step: BuildProgress) -> None:
+        stages.setdefault(step.stage, time.perf_counter())
+
     started = time.perf_counter()
-    summary = engine.build([data])
-    return summary, time.perf_counter() - started
+    summary = engine.build([data], progress)
+    seconds = time.perf_counter() - started
+    encoding = stages.get("writing", 0.0) - stages.get("encoding", 0.0)
+    return summary, seconds, encoding
 
 
 def _cold_start(index: Path, kind: str, cache: Path) -> tuple[float, int]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from embeddings.articles import Article, discover
 from embeddings.chunking import Passage, chunk_article, model_input
@@ -272,14 +273,10 @@ def _write_update(
         first_sentence=base_rows[1],
         dead_articles=update.dead,
     )
-    marks = ",".join("?" * len(update.dead))
-    [(articles, dead_passages, dead_sentences)] = previous.query(
-        "SELECT (SELECT COUNT(*) FROM base.articles), "
-        f"(SELECT COUNT(*) FROM base.passages WHERE article_id IN ({marks})), "
-        "(SELECT COUNT(*) FROM base.sentences s JOIN base.passages p ON p.id = s.passage_id "
-        f"WHERE p.article_id IN ({marks}))",
-        [*update.dead, *update.dead],
-    )
+    [(articles,)] = previous.query("SELECT COUNT(*) FROM base.articles")
+    dead_rows = _base_passages(previous, update.dead)
+    bounds = previous.base.passage_sentences[dead_rows]
+    dead_passages, dead_sentences = len(dead_rows), int((bounds[:, 1] - bounds[:, 0]).sum())
     counts = (
         int(articles) - len(update.dead) + len(plan.articles),
         base_rows[0] - int(dead_passages) + len(plan.passages),
@@ -356,15 +353,32 @@ def _touched_digests(
 ) -> tuple[dict[str, int], dict[str, int]]:
     """digest → row of the old rows an update may reuse: those of the articles it touches
     (live or dead) and the whole old delta, not the whole base."""
-    marks = ",".join("?" * len(touched))
+    rows = _base_passages(previous, touched)
     passages = {str(d): int(i) for i, d in previous.query(
-        f"SELECT id, digest FROM base.passages WHERE article_id IN ({marks}) "
-        "UNION ALL SELECT id, digest FROM delta.passages", list(touched))}  # fmt: skip
+        f"SELECT id, digest FROM base.passages WHERE id IN ({','.join('?' * len(rows))}) "
+        "UNION ALL SELECT id, digest FROM delta.passages", [int(r) for r in rows])}  # fmt: skip
+    # A passage's sentences are a contiguous run of rows (the in-memory bounds): read them by
+    # primary key; sentences has no index by passage, and a join would scan the whole base.
     sentences = {str(d): int(i) for i, d in previous.query(
-        "SELECT s.id, s.digest FROM base.sentences s JOIN base.passages p "
-        f"ON p.id = s.passage_id WHERE p.article_id IN ({marks}) "
-        "UNION ALL SELECT id, digest FROM delta.sentences", list(touched))}  # fmt: skip
+        "SELECT id, digest FROM delta.sentences")}  # fmt: skip
+    for start, end in previous.base.passage_sentences[rows]:
+        sentences.update(
+            (str(d), int(i))
+            for i, d in previous.query(
+                "SELECT id, digest FROM base.sentences WHERE id >= ? AND id < ?",
+                [int(start), int(end)],
+            )
+        )
     return passages, sentences
+
+
+def _base_passages(previous: Generation, articles: Sequence[str]) -> npt.NDArray[np.int64]:
+    """Rows of the base passages of `articles` (by the index on article id)."""
+    marks = ",".join("?" * len(articles))
+    rows = previous.query(
+        f"SELECT id FROM base.passages WHERE article_id IN ({marks}) ORDER BY id", list(articles)
+    )
+    return np.array([r[0] for r in rows], dtype=np.int64)
 
 
 @contextlib.contextmanager
