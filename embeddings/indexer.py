@@ -191,7 +191,8 @@ def _small_enough(update: Update, previous: Generation) -> bool:
     [(dead,)] = previous.query(
         f"SELECT COUNT(*) FROM base.passages WHERE article_id IN ({marks})", update.dead
     )
-    # Paragraphs, a cheap upper bound of the passages the delta's articles will make.
+    # Paragraphs: a cheap estimate of the passages the delta's articles will make (before
+    # chunking them; short ones merge, overlong ones split).
     paragraphs = sum(len(a.paragraphs) for a in update.delta)
     return int(dead) <= DELTA_LIMIT and paragraphs <= DELTA_LIMIT
 
