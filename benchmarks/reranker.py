@@ -1,5 +1,5 @@
 """A cross-encoder reranker fine-tuned from the bundled MiniLM weights: the experiment behind
-README "Tried and not shipped". It helped hit@1 by 1.6 points on held-out articles, too little
+README "Tried and not shipped". It helped hit@1 by 1.3 points on held-out articles, too little
 for its cost, so newsdesk does not ship it; this script reproduces the measurement.
 
 Here (writes what travels to a GPU machine, about 52 MiB: the engine's top 30 candidates for
