@@ -1,6 +1,6 @@
 """Passages per second on a GPU: plain `SentenceTransformer.encode` against newsdesk's fast path
 (embeddings/cuda_batches.py: tokenization in worker threads ahead of the GPU, length-sorted
-batches, half precision, pinned memory), on the same passages, in one run.
+batches, half precision), on the same passages, in one run.
 
 Self-contained for a GPU machine that has torch, sentence-transformers and numpy but none of
 newsdesk's other dependencies: the fast path is loaded from its file, not through the package.
@@ -12,7 +12,8 @@ Here (prepares what travels, about 50 MB: an fp16 copy of the bundled model, and
 There (or here on the CPU, as a smoke test with a few passages):
 
     python benchmarks/gpu_encode.py run --model OUT/model-fp16 --passages OUT/passages.txt.gz
-        [--device cuda] [--batches 256,512,1024] [--workers 8] [--limit N]
+        [--device cuda] [--batches 256,512,1024] [--workers 8] [--threads 8,16] [--pin]
+        [--repeat N] [--limit N]
 """
 
 from __future__ import annotations
@@ -44,8 +45,11 @@ def main() -> int:
     run.add_argument("--passages", type=Path, required=True, help="one passage a line (.gz ok)")
     run.add_argument("--device", default="cuda")
     run.add_argument("--batches", default="256,512,1024", help="fast-path batch sizes to try")
+    run.add_argument("--threads", default="", help="tokenizer threads to try (default --workers)")
+    run.add_argument("--pin", action="store_true", help="also try pinned host memory")
+    run.add_argument("--repeat", type=int, default=1, help="measure each fast-path setting N times")
     run.add_argument("--plain-batch", type=int, default=512)
-    run.add_argument("--workers", type=int, default=min(os.cpu_count() or 1, 12))
+    run.add_argument("--workers", type=int, default=min(os.cpu_count() or 1, 8))
     run.add_argument("--limit", type=int, help="use only the first N passages")
     args = parser.parse_args()
     if args.command == "prepare":
@@ -116,7 +120,7 @@ def _run(args: argparse.Namespace) -> int:
           "threads")  # fmt: skip
     model = SentenceTransformer(str(args.model), device=device)
     model.float()  # the plain baseline as sentence-transformers is usually run: fp32
-    warm = passages[: min(len(passages), 2048)]
+    warm = passages[: min(len(passages), 8192)]
 
     def timed(encode: Any) -> tuple[float, Any]:
         encode(warm)
@@ -149,15 +153,24 @@ def _run(args: argparse.Namespace) -> int:
     fast_path = _load_fast_path()
     transformer = model[0].auto_model
     transformer = transformer.half() if device.startswith("cuda") else transformer.float()
-    for batch in (int(b) for b in args.batches.split(",")):
-        fast = fast_path.FastBatchEncoder(
-            transformer, args.model / "tokenizer.json", model.max_seq_length, device,
-            batch_size=batch, workers=args.workers,
-        )  # fmt: skip
-        rate, vectors = timed(fast.encode)
-        cosine = (vectors * reference).sum(axis=1)
-        precision = "fp16" if device.startswith("cuda") else "fp32"
-        measured((f"fast path, {precision}", batch, rate, cosine.mean(), cosine.min()))
+    threads = [int(t) for t in args.threads.split(",") if t] or [args.workers]
+    settings = [
+        (batch, workers, pin)
+        for batch in (int(b) for b in args.batches.split(","))
+        for workers in threads
+        for pin in ((False, True) if args.pin else (False,))
+    ]
+    precision = "fp16" if device.startswith("cuda") else "fp32"
+    for _ in range(args.repeat):
+        for batch, workers, pin in settings:
+            fast = fast_path.FastBatchEncoder(
+                transformer, args.model / "tokenizer.json", model.max_seq_length, device,
+                batch_size=batch, workers=workers, pin=pin,
+            )  # fmt: skip
+            rate, vectors = timed(fast.encode)
+            cosine = (vectors * reference).sum(axis=1)
+            name = f"fast path, {precision}, {workers} threads{', pinned' if pin else ''}"
+            measured((name, batch, rate, cosine.mean(), cosine.min()))
     print(f"\n{'method':<42}{'batch':>6}{'passages/s':>12}{'cos mean':>10}{'cos min':>9}")
     for name, batch, rate, mean, low in rows:
         print(f"{name:<42}{batch:>6}{rate:>12,.0f}{mean:>10.4f}{low:>9.4f}")
