@@ -8,32 +8,28 @@ time to embed that article.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
-import shutil
-import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from embeddings.articles import Article, article_id_for, discover, parse_file
+from embeddings.backend import IndexGeneration, IndexStore
 from embeddings.chunking import Passage, chunk_article, model_input
 from embeddings.encoder import Encoder, Vectors
-from embeddings.errors import IndexWriteError, NewsdeskError, NothingIndexedError, ParseError
+from embeddings.errors import NothingIndexedError, ParseError
 from embeddings.lexical import LexicalIndex
 from embeddings.multilingual import MultilingualEncoder
 from embeddings.store import (
     FORMAT_VERSION,
     ArticleRow,
-    Generation,
-    IndexDirectory,
+    DirectoryStore,
     Manifest,
     PassageRow,
-    write_generation,
 )
 
 
@@ -100,21 +96,22 @@ def load_articles(sources: Iterable[Path]) -> tuple[list[Article], list[str]]:
 
 def build_index(
     sources: Sequence[Path],
-    index_dir: Path,
+    index: Path | IndexStore,
     encoder: Encoder,
     progress: ProgressCallback | None = None,
     multilingual: MultilingualEncoder | None = None,
 ) -> BuildSummary:
-    """Make the index in `index_dir` reflect exactly the articles under `sources`."""
+    """Make the index (a directory, or any `IndexStore`) reflect exactly the articles under
+    `sources`."""
     articles, problems = load_articles(sources)
     return build_from_articles(
-        articles, index_dir, encoder, progress, problems, [str(s) for s in sources], multilingual
+        articles, index, encoder, progress, problems, [str(s) for s in sources], multilingual
     )
 
 
 def build_from_articles(
     articles: Sequence[Article],
-    index_dir: Path,
+    index: Path | IndexStore,
     encoder: Encoder,
     progress: ProgressCallback | None = None,
     problems: Sequence[str] = (),
@@ -129,13 +126,10 @@ def build_from_articles(
         raise NothingIndexedError(
             "no article could be indexed" + (f": {problems[0]}" if problems else "")
         )
-    directory = IndexDirectory(index_dir)
-    with contextlib.ExitStack() as stack:
-        with _writing(index_dir):  # a read-only folder fails here, before any work
-            stack.enter_context(directory.build_lock())
-            directory.remove_orphans()  # left by a build that crashed
-        serving = directory.current()
-        previous = _previous_generation(serving, encoder)
+    store: IndexStore = DirectoryStore(index) if isinstance(index, Path) else index
+    with store.build_lock():
+        store.remove_orphans()  # left by a build that crashed
+        previous = store.previous(encoder.name, encoder.dimension)
         summary = BuildSummary(problems=list(problems))
         try:
             chunked = [
@@ -148,79 +142,37 @@ def build_from_articles(
                 plan, encoder, multilingual, previous, summary, report
             )
             _count_changes(summary, plan.articles, previous)
-            report(BuildProgress("writing", 0, 1))
-            lexical = LexicalIndex.build(
-                [text for _, text in plan.passage_inputs], plan.sentence_words
-            )
-            manifest = Manifest(
-                format_version=FORMAT_VERSION,
-                model=encoder.name,
-                dimension=encoder.dimension,
-                count=len(plan.passages),
-                sentences=len(sentence_vectors),
-                articles=len(plan.articles),
-                created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                sources=list(sources),
-                multilingual=multilingual.name if multilingual else None,
-                checksums={},  # filled in by write_generation from the files on disk
-            )
-            with _writing(index_dir):
-                target = directory.new_generation()
-            try:
-                with _writing(index_dir):
-                    manifest = write_generation(
-                        target,
-                        manifest,
-                        plan.articles,
-                        plan.passages,
-                        passage_vectors,
-                        sentence_vectors,
-                        lexical,
-                        (translated[0], translated[1]) if translated else None,
-                    )
-                report(BuildProgress("switching", 0, 1))
-                with _writing(index_dir):
-                    directory.switch(target)
-            except Exception:
-                # Disk full, no permission: CURRENT still names the old generation, and the
-                # half-written new one must not fill the disk further.
-                if directory.current() != target:
-                    shutil.rmtree(target, ignore_errors=True)
-                raise
         finally:
             if previous is not None:
                 previous.close()
-        # Keep the generation that was serving until now: a reader may still be using it.
-        directory.prune(keep=[target, serving])
+        report(BuildProgress("writing", 0, 1))
+        lexical = LexicalIndex.build([text for _, text in plan.passage_inputs], plan.sentence_words)
+        manifest = Manifest(
+            format_version=FORMAT_VERSION,
+            model=encoder.name,
+            dimension=encoder.dimension,
+            count=len(plan.passages),
+            sentences=len(sentence_vectors),
+            articles=len(plan.articles),
+            created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            sources=list(sources),
+            multilingual=multilingual.name if multilingual else None,
+            checksums={},  # filled in by the store from what it wrote
+        )
+        manifest = store.publish(
+            manifest,
+            plan.articles,
+            plan.passages,
+            (passage_vectors, sentence_vectors),
+            lexical,
+            (translated[0], translated[1]) if translated else None,
+            lambda: report(BuildProgress("switching", 0, 1)),
+        )
     summary.articles = manifest.articles
     summary.passages = manifest.count
     summary.seconds = time.perf_counter() - started
     report(BuildProgress("done", 1, 1))
     return summary
-
-
-@contextlib.contextmanager
-def _writing(index_dir: Path) -> Iterator[None]:
-    """Turn a failure to write the index (disk full, read-only folder, file size limit) into
-    one clear error; the generation being written is discarded and the old one serves on."""
-    try:
-        yield
-    except (OSError, sqlite3.Error) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise IndexWriteError(f"cannot write the index in {index_dir}: {reason}") from None
-    except RuntimeError as error:  # FAISS reports failed writes as RuntimeError
-        reason = str(error).strip().splitlines()[-1][:160]
-        raise IndexWriteError(f"cannot write the index in {index_dir}: {reason}") from None
-
-
-def _previous_generation(path: Path | None, encoder: Encoder) -> Generation | None:
-    """The serving generation if its vectors can be reused; a damaged one is simply rebuilt."""
-    if path is None:
-        return None
-    try:
-        return Generation(path, encoder.name, encoder.dimension)
-    except NewsdeskError:
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,7 +221,7 @@ def _vectors(
     plan: _Plan,
     encoder: Encoder,
     multilingual: MultilingualEncoder | None,
-    previous: Generation | None,
+    previous: IndexGeneration | None,
     summary: BuildSummary,
     report: ProgressCallback,
 ) -> list[Vectors]:
@@ -284,7 +236,7 @@ def _vectors(
     models: list[tuple[_Encode, tuple[Vectors, Vectors] | None]] = [
         (
             encoder.encode,
-            (previous.passages.matrix, previous.sentences.matrix) if previous else None,
+            (previous.passages.all(), previous.sentences.all()) if previous else None,
         )
     ]
     if multilingual is not None:
@@ -294,7 +246,7 @@ def _vectors(
         models.append(
             (
                 multilingual.encode_passages,
-                (earlier[0].matrix, earlier[1].matrix) if earlier else None,
+                (earlier[0].all(), earlier[1].all()) if earlier else None,
             )
         )
     unique = dict(plan.passage_inputs)
@@ -337,7 +289,7 @@ _Encode = Callable[[Sequence[str], Callable[[int], None]], Vectors]
 
 
 def _count_changes(
-    summary: BuildSummary, articles: list[ArticleRow], previous: Generation | None
+    summary: BuildSummary, articles: list[ArticleRow], previous: IndexGeneration | None
 ) -> None:
     old = previous.article_digests() if previous else {}
     for row in articles:

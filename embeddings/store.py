@@ -26,7 +26,7 @@ import shutil
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -35,11 +35,14 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.articles import Article
+from embeddings.backend import DenseLexicalScores, LexicalScores, Matrix
 from embeddings.errors import (
     IndexBusyError,
     IndexCorruptError,
     IndexIncompatibleError,
     IndexMissingError,
+    IndexWriteError,
+    NewsdeskError,
 )
 from embeddings.lexical import LexicalIndex
 from embeddings.multilingual import DIMENSION as MULTILINGUAL_DIMENSION
@@ -339,6 +342,7 @@ class Generation:
 
     def __init__(self, path: Path, model: str, dimension: int) -> None:
         self.path = path
+        self.name = path.name
         self.manifest = Manifest.read(path / "manifest.json")
         if self.manifest.model != model or self.manifest.dimension != dimension:
             raise IndexIncompatibleError(
@@ -397,6 +401,12 @@ class Generation:
     def close(self) -> None:
         self._db.close()
 
+    def lexical_scores(self, tokens: Sequence[str]) -> LexicalScores:
+        return DenseLexicalScores(self.lexical.scores(tokens))
+
+    def disk_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
+
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             return self._db.execute(sql, parameters).fetchall()
@@ -428,3 +438,99 @@ def open_current(root: Path, model: str, dimension: int) -> Generation:
     if path is None:
         raise IndexMissingError(f"no index in {root} yet")
     return Generation(path, model, dimension)
+
+
+# --------------------------------------------------------------------------- the store
+
+
+@contextlib.contextmanager
+def _writing(root: Path) -> Iterator[None]:
+    """Turn a failure to write the index (disk full, read-only folder, file size limit) into
+    one clear error; the generation being written is discarded and the old one serves on."""
+    try:
+        yield
+    except (OSError, sqlite3.Error) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise IndexWriteError(f"cannot write the index in {root}: {reason}") from None
+    except RuntimeError as error:  # FAISS reports failed writes as RuntimeError
+        reason = str(error).strip().splitlines()[-1][:160]
+        raise IndexWriteError(f"cannot write the index in {root}: {reason}") from None
+
+
+class DirectoryStore:
+    """The embedded backend: generations of FAISS files, SQLite and BM25 in one directory
+    (`IndexStore` for the indexer and the engine)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.directory = IndexDirectory(root)
+
+    def describe(self) -> str:
+        return f"the index in {self.root}"
+
+    def token(self) -> tuple[int, int] | None:
+        return self.directory.current_token()
+
+    def has_index(self) -> bool:
+        return self.directory.current() is not None
+
+    def open_current(self, model: str, dimension: int) -> Generation:
+        path = self.directory.current()
+        if path is None:
+            raise IndexMissingError(f"no index in {self.root} yet")
+        return Generation(path, model, dimension)
+
+    def clean_orphans(self) -> None:
+        self.directory.clean_orphans()
+
+    @contextlib.contextmanager
+    def build_lock(self) -> Iterator[None]:
+        with contextlib.ExitStack() as stack:
+            with _writing(self.root):  # a read-only folder fails here, before any work
+                stack.enter_context(self.directory.build_lock())
+            yield
+
+    def remove_orphans(self) -> None:
+        with _writing(self.root):
+            self.directory.remove_orphans()
+
+    def previous(self, model: str, dimension: int) -> Generation | None:
+        """The serving generation if its vectors can be reused; a damaged one is rebuilt."""
+        path = self.directory.current()
+        if path is None:
+            return None
+        try:
+            return Generation(path, model, dimension)
+        except NewsdeskError:
+            return None
+
+    def publish(
+        self,
+        manifest: Manifest,
+        articles: Sequence[ArticleRow],
+        passages: Sequence[PassageRow],
+        vectors: tuple[Matrix, Matrix],
+        lexical: LexicalIndex,
+        multilingual: tuple[Matrix, Matrix] | None,
+        switching: Callable[[], None],
+    ) -> Manifest:
+        serving = self.directory.current()
+        with _writing(self.root):
+            target = self.directory.new_generation()
+        try:
+            with _writing(self.root):
+                manifest = write_generation(
+                    target, manifest, articles, passages, *vectors, lexical, multilingual
+                )
+            switching()
+            with _writing(self.root):
+                self.directory.switch(target)
+        except Exception:
+            # Disk full, no permission: CURRENT still names the old generation, and the
+            # half-written new one must not fill the disk further.
+            if self.directory.current() != target:
+                shutil.rmtree(target, ignore_errors=True)
+            raise
+        # Keep the generation that was serving until now: a reader may still be using it.
+        self.directory.prune(keep=[target, serving])
+        return manifest

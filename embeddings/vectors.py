@@ -95,6 +95,13 @@ class VectorIndex:
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
+    def rows(self, ids: Ids) -> Matrix:
+        """The stored vectors of `ids` (a copy), in that order."""
+        return self.matrix[ids]
+
+    def all(self) -> Matrix:
+        return self.matrix
+
     def search(self, query: Matrix, k: int, depth: int | None = None) -> tuple[Matrix, Ids]:
         """Top-k (scores, rows) for one query vector; rows are -1 past the end. `depth` is
         HNSW's efSearch (default HNSW_SEARCH_DEPTH); a flat index ignores it."""
