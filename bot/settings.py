@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -146,7 +146,7 @@ def secrets_of(settings: Settings) -> list[str]:
     if settings.database_url is not None:
         password = urlsplit(settings.database_url.get_secret_value()).password
         if password:
-            found += [password, quote(password, safe="")]
+            found += [password, unquote(password)]  # as written, and as the server sees it
     return found
 
 

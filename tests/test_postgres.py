@@ -281,3 +281,32 @@ def test_the_database_password_is_redacted() -> None:
     assert "s3cret" not in redact("host=db user=news password=s3cret dbname=newsdesk")
     assert "s3cret" not in redact("postgresql://db/newsdesk?user=news&password=s3cret")
     assert "s3cret" not in PostgresStore("postgresql://news:s3cret@db/newsdesk").describe()
+
+
+def test_settings_choose_the_backend_and_keep_the_database_password_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.settings import SettingsError, index_store, load_settings, secrets_of
+
+    assert index_store(load_settings()) == Path(".newsdesk/index")  # the default: no database
+    monkeypatch.setenv("NEWSDESK_BACKEND", "postgres")
+    with pytest.raises(SettingsError, match="NEWSDESK_DATABASE_URL"):
+        index_store(load_settings())
+    monkeypatch.setenv("NEWSDESK_DATABASE_URL", "postgresql://news:s3cr%40t@db.example/newsdesk")
+    settings = load_settings()
+    assert "s3cr" not in repr(settings)
+    assert "s3cr@t" in secrets_of(settings)  # what the log filter removes
+    store = index_store(settings)
+    assert isinstance(store, PostgresStore)
+    assert "s3cr" not in store.describe()
+
+
+def test_the_default_backend_never_imports_psycopg() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, bot.cli, bot.app, embeddings.engine, embeddings.evaluate\n"
+        "assert 'psycopg' not in sys.modules and 'embeddings.postgres' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
