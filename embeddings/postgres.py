@@ -184,10 +184,16 @@ class PgVectors:
     """One vector column of one generation (`VectorSpace`)."""
 
     def __init__(
-        self, pool: _Pool, schema: str, table: str, column: str, count: int, hnsw: bool
+        self,
+        pool: _Pool,
+        schema: str,
+        table: str,
+        column: str,
+        shape: tuple[int, int],  # rows, dimension
+        hnsw: bool,
     ) -> None:
         self._pool = pool
-        self._count = count
+        self._count, self._dimension = shape
         self.kind = "hnsw" if hnsw else "flat"
         name = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
         col = sql.Identifier(column)
@@ -220,7 +226,7 @@ class PgVectors:
     def rows(self, ids: Ids) -> Matrix:
         wanted = [int(i) for i in ids]
         if not wanted:
-            return np.zeros((0, 0), np.float32)
+            return np.zeros((0, self._dimension), np.float32)
         with self._pool.connection() as db, _database("reading vectors failed"):
             found = dict(db.execute(self._rows, (wanted,), binary=True).fetchall())
         return np.stack([found[i] for i in wanted])
@@ -228,7 +234,9 @@ class PgVectors:
     def all(self) -> Matrix:
         with self._pool.connection() as db, _database("reading vectors failed"):
             rows = db.execute(self._all, binary=True).fetchall()
-        return np.stack([r[0] for r in rows]) if rows else np.zeros((0, 0), np.float32)
+        if not rows:
+            return np.zeros((0, self._dimension), np.float32)
+        return np.stack([r[0] for r in rows])
 
 
 class FtsScores:
@@ -290,16 +298,18 @@ class PgGeneration:
         self._lexical_mode: Lexical = lexical
         hnsw = set(details.get("hnsw", []))
 
-        def space(table: str, column: str, count: int) -> PgVectors:
-            return PgVectors(pool, self.schema, table, column, count, f"{table}.{column}" in hnsw)
+        def space(table: str, column: str, count: int, dimension: int) -> PgVectors:
+            indexed = f"{table}.{column}" in hnsw
+            return PgVectors(pool, self.schema, table, column, (count, dimension), indexed)
 
-        self.passages = space("passages", "embedding", manifest.count)
-        self.sentences = space("sentences", "embedding", manifest.sentences)
+        dimension = manifest.dimension
+        self.passages = space("passages", "embedding", manifest.count, dimension)
+        self.sentences = space("sentences", "embedding", manifest.sentences, dimension)
         self.multilingual: tuple[PgVectors, PgVectors] | None = None
         if manifest.multilingual:
             self.multilingual = (
-                space("passages", "ml_embedding", manifest.count),
-                space("sentences", "ml_embedding", manifest.sentences),
+                space("passages", "ml_embedding", manifest.count, MULTILINGUAL_DIMENSION),
+                space("sentences", "ml_embedding", manifest.sentences, MULTILINGUAL_DIMENSION),
             )
         files = {
             str(name): bytes(data)
@@ -457,6 +467,7 @@ class PostgresStore:
         self._url = url
         self._pool = _Pool(url)
         self._ns = sql.Identifier(namespace)
+        self._checked = False  # the schema version was found right once
 
     def describe(self) -> str:
         return f"the index in {redact(self._url)} (schema {self.namespace})"
@@ -506,6 +517,7 @@ class PostgresStore:
     def migrate(self) -> None:
         """Drop this namespace's schema and generations (the index is derived data), so the
         next build creates the current schema. Takes the build lock."""
+        self._checked = False
         with self.build_lock(create=False), self._pool.connection() as db, db.transaction():
             for schema in [*self._generation_schemas(db), self.namespace]:
                 db.execute(
@@ -534,12 +546,20 @@ class PostgresStore:
         return (int(row[0]), row[1], row[2]) if row else None
 
     def token(self) -> int | None:
+        """One single-row read per question; the schema version is checked on the first
+        call and again whenever that read fails (the schema may have been replaced)."""
+        current = sql.SQL("SELECT generation FROM {}.current").format(self._ns)
         with self._pool.connection() as db, _database(f"cannot read {self.describe()}"):
-            if not self._check(db):
-                return None
-            row = db.execute(
-                sql.SQL("SELECT generation FROM {}.current").format(self._ns)
-            ).fetchone()
+            if self._checked:
+                try:
+                    row = db.execute(current).fetchone()
+                except psycopg.Error:
+                    self._checked = False
+            if not self._checked:
+                if not self._check(db):
+                    return None
+                row = db.execute(current).fetchone()
+                self._checked = True
         return int(row[0]) if row and row[0] is not None else None
 
     def has_index(self) -> bool:
