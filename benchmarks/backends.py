@@ -29,6 +29,7 @@ import argparse
 import contextlib
 import datetime as dt
 import os
+import pickle
 import random
 import statistics
 import tarfile
@@ -97,8 +98,12 @@ def main() -> int:
     parser.add_argument("--database-url")
     parser.add_argument("--eval", type=Path, help="a BEIR folder: compare retrieval quality")
     parser.add_argument("--limit", type=int, help="eval: a seeded sample of N questions")
+    parser.add_argument("--vectors", type=Path, help="keep every text's vector in this file")
     args = parser.parse_args()
     encoder = Cached(load_encoder(args.encoder, cache_dir=args.encoder_cache))
+    if args.vectors and args.vectors.exists():
+        with args.vectors.open("rb") as handle:
+            encoder.cache = pickle.load(handle)  # written by this script (below)
     print(f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPUs; load "
           f"{os.getloadavg()[0]:.1f}; encoder {encoder.name}", flush=True)  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="newsdesk-backends-") as scratch:
@@ -108,6 +113,9 @@ def main() -> int:
                 compare_quality(args.eval, args.limit, encoder, root, url)
             else:
                 compare_speed(args, encoder, root, url)
+    if args.vectors:
+        with args.vectors.open("wb") as handle:
+            pickle.dump(encoder.cache, handle)
     return 0
 
 

@@ -310,3 +310,39 @@ def test_the_default_backend_never_imports_psycopg() -> None:
         "assert 'psycopg' not in sys.modules and 'embeddings.postgres' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_the_command_line_indexes_asks_evaluates_and_reports_on_postgres(
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.setenv("NEWSDESK_BACKEND", "postgres")
+    monkeypatch.setenv("NEWSDESK_DATABASE_URL", database_url)
+    monkeypatch.setenv("NEWSDESK_MULTILINGUAL", "false")
+    data = topics(tmp_path / "data")
+    assert main(["index", str(data)]) == 0
+    assert main(["ask", "Which terminal did the harbour authority open?", "--json"]) == 0
+    out = capsys.readouterr().out
+    answer = json.loads(out[out.index("{") :])
+    assert answer["results"][0]["article_id"] == "harbour"
+    assert main(["stats"]) == 0
+    stats = capsys.readouterr().out
+    assert "(schema newsdesk)" in stats
+    assert "3 passages" in stats
+    beir = tmp_path / "beir"
+    corpus = [{"_id": n, "title": n, "text": t} for n, t in
+              [("d1", "The river flooded the valley in spring."),
+               ("d2", "The bakery sells bread and cakes daily.")]]  # fmt: skip
+    write(beir, "corpus.jsonl", "\n".join(json.dumps(c) for c in corpus))
+    write(beir, "queries.jsonl", json.dumps({"_id": "q1", "text": "What does the bakery sell?"}))
+    write(beir, "qrels/test.tsv", "query-id\tcorpus-id\tscore\nq1\td2\t1\n")
+    assert main(["eval", str(beir), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["hit@1"] == 1.0
+    with psycopg.connect(database_url) as db:  # beside the served index, not over it
+        assert db.execute("SELECT count(*) FROM newsdesk_eval.generations").fetchone() == (1,)
+    assert main(["ask", "Which terminal did the harbour authority open?", "--json"]) == 0
+    assert '"harbour"' in capsys.readouterr().out
