@@ -9,7 +9,7 @@ the same index: they differ only in where vectors, rows and lexical statistics c
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -166,7 +166,7 @@ class IndexStore(Protocol):
         vectors: tuple[Matrix, Matrix],
         lexical: LexicalIndex,
         multilingual: tuple[Matrix, Matrix] | None,
-        switching: Any,
+        switching: Callable[[], None],
     ) -> Manifest:
         """Under the build lock: write a complete new generation and make it current in one
         atomic step (calling `switching()` just before); on any failure the previous

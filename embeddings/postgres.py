@@ -36,7 +36,7 @@ import re
 import struct
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -643,7 +643,7 @@ class PostgresStore:
         vectors: tuple[Matrix, Matrix],
         lexical: LexicalIndex,
         multilingual: tuple[Matrix, Matrix] | None,
-        switching: Any,
+        switching: Callable[[], None],
     ) -> Manifest:
         manifest = dataclasses.replace(manifest, checksums={})
         db = self._pool.connect()  # autocommit: transaction() below is BEGIN … COMMIT
