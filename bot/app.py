@@ -18,7 +18,7 @@ from bot.progressbar import ProgressBar
 from bot.ratelimit import RateLimiter
 from bot.retry import RetryingRateLimiter
 from bot.sessions import Sessions
-from bot.settings import Settings, SettingsError, feed_poller, make_engine
+from bot.settings import Settings, SettingsError, feed_poller, make_engine, secrets_of
 from bot.telegram import (
     Application,
     ApplicationBuilder,
@@ -169,9 +169,11 @@ def configure_logging(settings: Settings, debug: bool = False) -> None:
     )
     # Request lines name the token in their URL; keep them out unless debugging.
     logging.getLogger("httpx").setLevel(logging.DEBUG if debug else logging.WARNING)
-    redact = RedactSecrets(token_of(settings))
+    # The token, and the database password when the index is in PostgreSQL.
+    redactions = [RedactSecrets(secret) for secret in {token_of(settings), *secrets_of(settings)}]
     for handler in logging.getLogger().handlers:
-        handler.addFilter(redact)
+        for redact in redactions:
+            handler.addFilter(redact)
 
 
 def prepare_engine(settings: Settings) -> Engine:

@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from bot.progressbar import ProgressBar
 from bot.render import human_date, json_answer, poll_text, terminal_answer
-from bot.settings import Settings, feed_poller, load_settings, make_engine
+from bot.settings import Settings, feed_poller, index_store, load_settings, make_engine
 from embeddings import (
     BuildSummary,
     IndexMissingError,
@@ -80,6 +80,11 @@ def _parser() -> argparse.ArgumentParser:
 
     index = commands.add_parser("index", parents=[common], help="build or update the index")
     index.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="default: data dir")
+    index.add_argument(
+        "--migrate",
+        action="store_true",
+        help="PostgreSQL: drop an index of another schema version first, then build",
+    )
     index.set_defaults(handler=_index)
 
     ask = commands.add_parser("ask", parents=[common], help="ask the archive a question")
@@ -147,6 +152,11 @@ def _stderr(line: str) -> None:
 def _index(args: argparse.Namespace, settings: Settings) -> int:
     paths = args.paths or [settings.data_dir]
     engine = make_engine(settings)
+    if args.migrate:
+        migrate = getattr(engine.store, "migrate", None)
+        if migrate is None:
+            raise NewsdeskError("--migrate is for NEWSDESK_BACKEND=postgres")
+        migrate()
     summary = engine.build(paths, ProgressBar())
     _print_summary(summary, print)
     return 0
@@ -184,6 +194,8 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
             bar = tqdm(total=total, desc="Questions", unit="q", file=sys.stderr)
         bar.update(done - bar.n)
 
+    # With PostgreSQL the corpus goes into its own schema beside the served index.
+    store = index_store(settings, f"{settings.database_schema}_eval")
     result = evaluate(
         args.beir_dir,
         engine.encoder,
@@ -191,7 +203,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         ProgressBar(),
         on_query,
         engine.multilingual,
-        args.keep_index,
+        args.keep_index if isinstance(store, Path) else store,
     )
     if bar is not None:
         bar.close()
@@ -221,11 +233,12 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
     engine = make_engine(settings)
     if not engine.has_index():
         raise IndexMissingError(
-            f"no index in {settings.index_dir} yet: run `newsdesk index` to build one"
+            f"no index yet ({engine.store.describe()}): run `newsdesk index` to build one"
         )
     stats = engine.stats()
     m = stats.manifest
-    print(f"index       {settings.index_dir} (generation {stats.generation})")
+    where = engine.store.describe().removeprefix("the index in ")
+    print(f"index       {where} (generation {stats.generation})")
     print(f"built       {m.created} from {', '.join(m.sources) or '(articles)'}")
     print(f"model       {m.model} ({m.dimension} dimensions)")
     print(f"holds       {m.articles:,} articles, {m.count:,} passages, {m.sentences:,} sentences")

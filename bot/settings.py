@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from embeddings import DEFAULT_MODEL, Engine, NewsdeskError
+from embeddings.backend import IndexStore
 from embeddings.encoder import Encoder, load_encoder
 from embeddings.feeds import FeedPoller
 from embeddings.fetch import USER_AGENT, FetchConfig
@@ -38,6 +40,14 @@ class Settings(BaseSettings):
     # Questions in other languages (Russian, Chinese, German, ...): a second, multilingual model
     # embeds every passage at index time (slower indexing) and reads non-English questions.
     multilingual: bool = True
+    # Where the index lives: FAISS files in index_dir (embedded, the default), or PostgreSQL +
+    # pgvector at database_url, shared by every bot replica (pip install 'newsdesk[postgres]').
+    backend: Literal["faiss", "postgres"] = "faiss"
+    database_url: SecretStr | None = None  # a secret: its password is never logged
+    database_schema: str = Field(default="newsdesk", pattern=r"^[a-z_][a-z0-9_]{0,40}$")
+    # Lexical signal with PostgreSQL: BM25 kept beside the rows (bm25) or the database's own
+    # full-text search (fts); README "Scaling out" compares them.
+    database_lexical: Literal["bm25", "fts"] = "bm25"
 
     # The bot
     telegram_token: SecretStr | None = None
@@ -106,10 +116,44 @@ def load_settings(**overrides: Any) -> Settings:
         raise SettingsError(f"{name}: {first['msg']}") from None
 
 
+def index_store(settings: Settings, schema: str | None = None) -> Path | IndexStore:
+    """Where the index lives: the index directory, or the PostgreSQL database (`schema`
+    overrides the configured one, e.g. for an evaluation beside the served index)."""
+    if settings.backend == "faiss":
+        return settings.index_dir
+    if settings.database_url is None or not settings.database_url.get_secret_value():
+        raise SettingsError(
+            "NEWSDESK_BACKEND=postgres needs NEWSDESK_DATABASE_URL (postgresql://user:password@"
+            "host/database)"
+        )
+    from embeddings.postgres import PostgresStore  # psycopg only when this backend is used
+
+    return PostgresStore(
+        settings.database_url.get_secret_value(),
+        schema or settings.database_schema,
+        settings.database_lexical,
+    )
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """Every secret in the settings (for redacting logs): the token, the webhook secret and
+    the database password."""
+    found = [
+        secret.get_secret_value()
+        for secret in (settings.telegram_token, settings.webhook_secret)
+        if secret is not None and secret.get_secret_value()
+    ]
+    if settings.database_url is not None:
+        password = urlsplit(settings.database_url.get_secret_value()).password
+        if password:
+            found += [password, unquote(password)]  # as written, and as the server sees it
+    return found
+
+
 def make_engine(settings: Settings) -> Engine:
     """The engine the settings describe (models are loaded here, the index on first use)."""
     return Engine(
-        settings.index_dir,
+        index_store(settings),
         encoder_from(settings),
         settings.max_question_chars,
         MultilingualEncoder() if settings.multilingual else None,

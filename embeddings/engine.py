@@ -1,7 +1,9 @@
-"""The engine as its front ends use it: one index directory, one model, thread-safe.
+"""The engine as its front ends use it: one index (a directory, or a database), one model,
+thread-safe.
 
 Searches run on whatever generation is current when they start; a build (in this process or
-another) switches CURRENT atomically and the next search picks the new generation up.
+another, on this machine or another replica) switches the current generation atomically and
+the next search picks the new generation up.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from embeddings.articles import SUPPORTED_SUFFIXES, Article, article_id_for, parse_file
+from embeddings.backend import IndexStore
 from embeddings.encoder import Encoder
 from embeddings.errors import (
     IndexIncompatibleError,
@@ -28,7 +31,7 @@ from embeddings.errors import (
 from embeddings.indexer import BuildSummary, ProgressCallback, build_index
 from embeddings.multilingual import MultilingualEncoder
 from embeddings.search import Answer, Searcher
-from embeddings.store import Generation, IndexDirectory, Manifest
+from embeddings.store import DirectoryStore, Manifest
 
 DEFAULT_MAX_QUESTION_CHARS = 1000
 
@@ -47,39 +50,38 @@ class IndexStats:
 class Engine:
     def __init__(
         self,
-        index_dir: Path,
+        index: Path | IndexStore,
         encoder: Encoder,
         max_question_chars: int = DEFAULT_MAX_QUESTION_CHARS,
         multilingual: MultilingualEncoder | None = None,
     ) -> None:
-        self.index_dir = index_dir
+        # A path is the embedded default: FAISS files in that directory.
+        self.store: IndexStore = DirectoryStore(index) if isinstance(index, Path) else index
         self.encoder = encoder
         self.multilingual = multilingual
         self.max_question_chars = max_question_chars
-        self._directory = IndexDirectory(index_dir)
         self._lock = threading.Lock()
         self._searcher: Searcher | None = None
-        self._token: tuple[int, int] | None = None
+        self._token: Hashable | None = None
 
     # ------------------------------------------------------------------ index lifecycle
 
     def _current(self) -> Searcher:
-        """The searcher for the current generation, reloaded when CURRENT has changed."""
-        token = self._directory.current_token()
+        """The searcher for the current generation, reloaded when another has become current."""
+        token = self.store.token()
         with self._lock:
             if self._searcher is None or token != self._token:
                 if self._searcher is None:
-                    self._directory.clean_orphans()  # what a crashed build left behind
-                path = self._directory.current()
-                if path is None:
+                    self.store.clean_orphans()  # what a crashed build left behind
+                if not self.store.has_index():
                     raise IndexMissingError(
-                        f"no index in {self.index_dir} yet: build one with `newsdesk index`"
+                        f"no index yet ({self.store.describe()}): build one with `newsdesk index`"
                     )
                 try:
-                    generation = Generation(path, self.encoder.name, self.encoder.dimension)
+                    generation = self.store.open_current(self.encoder.name, self.encoder.dimension)
                 except IndexIncompatibleError as error:
                     raise type(error)(
-                        f"cannot use the index in {self.index_dir}: {error}. "
+                        f"cannot use {self.store.describe()}: {error}. "
                         "Rebuild it with `newsdesk index` (or /reindex in the bot)"
                     ) from None
                 # The old generation is not closed here: a search in another thread may still
@@ -89,7 +91,7 @@ class Engine:
             return self._searcher
 
     def has_index(self) -> bool:
-        return self._directory.current() is not None
+        return self.store.has_index()
 
     def reads_other_languages(self) -> bool:
         """Whether questions in other languages get the multilingual model (it is configured
@@ -107,7 +109,7 @@ class Engine:
         `english_only` skips the multilingual vectors (about three quarters of the encoding
         time); a later full build adds them and reuses everything else."""
         multilingual = None if english_only else self.multilingual
-        summary = build_index(sources, self.index_dir, self.encoder, progress, multilingual)
+        summary = build_index(sources, self.store, self.encoder, progress, multilingual)
         self._current()  # load the new generation here, not in the next reader's question
         return summary
 
@@ -209,15 +211,14 @@ class Engine:
         newest = generation.query(
             "SELECT title FROM articles WHERE date IS NOT NULL ORDER BY date DESC, id LIMIT 1"
         )
-        size = sum(p.stat().st_size for p in generation.path.rglob("*") if p.is_file())
         return IndexStats(
             manifest=generation.manifest,
-            generation=generation.path.name,
+            generation=generation.name,
             by_source=by_source,
             first_date=first,
             last_date=last,
             newest_title=newest[0][0] if newest else None,
-            disk_bytes=size,
+            disk_bytes=generation.disk_bytes(),
         )
 
 

@@ -45,3 +45,8 @@ class MissingDependencyError(NewsdeskError):
 
 class QuestionError(NewsdeskError):
     """The question cannot be searched (empty, or too long)."""
+
+
+class DatabaseError(NewsdeskError):
+    """The index database cannot be reached or refused an operation (its password never
+    appears in the message)."""

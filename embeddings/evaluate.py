@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from embeddings.articles import Article, clean_inline
+from embeddings.backend import IndexStore
 from embeddings.encoder import Encoder
 from embeddings.errors import ParseError
 from embeddings.indexer import ProgressCallback, build_from_articles
 from embeddings.multilingual import MultilingualEncoder
 from embeddings.search import Searcher
-from embeddings.store import open_current
+from embeddings.store import DirectoryStore
 
 _SEED = 20261128
 _DEPTH = 10
@@ -114,16 +115,18 @@ def evaluate(
     progress: ProgressCallback | None = None,
     on_query: Callable[[int, int], None] | None = None,
     multilingual: MultilingualEncoder | None = None,
-    keep_index: Path | None = None,
+    keep_index: Path | IndexStore | None = None,
 ) -> dict[str, float]:
-    """Build an index of the folder's corpus (temporary, or in `keep_index`, where a second run
-    reuses its vectors), run its queries, return the metrics."""
+    """Build an index of the folder's corpus (temporary, or in `keep_index`, a directory or
+    another store such as PostgreSQL, where a second run reuses its vectors), run its queries,
+    return the metrics."""
     data = load_beir(folder)
     query_ids = sample_queries(data, limit)
     with tempfile.TemporaryDirectory(prefix="newsdesk-eval-") as scratch:
-        index_dir = keep_index or Path(scratch)
-        build_from_articles(data.corpus, index_dir, encoder, progress, multilingual=multilingual)
-        generation = open_current(index_dir, encoder.name, encoder.dimension)
+        target = keep_index or Path(scratch)
+        store = DirectoryStore(target) if isinstance(target, Path) else target
+        build_from_articles(data.corpus, store, encoder, progress, multilingual=multilingual)
+        generation = store.open_current(encoder.name, encoder.dimension)
         searcher = Searcher(generation, encoder, multilingual=multilingual)
         ranked: list[list[str]] = []
         timings: list[float] = []

