@@ -3,12 +3,12 @@
 The index type follows the size. Below `APPROXIMATE_FROM` rows a flat index: exact, and one
 query on one thread costs about 0.3 ms at 10k rows, 7.6 ms at 100k and 61 ms at 1M (it
 reads every row). From there on a scan of product-quantized codes (FAISS fast scan: 4 bits per
-4 dimensions, 1/32 of the float32 bytes) whose best `RESCORE` × k candidates are re-scored
-exactly on the stored float32 rows (IndexRefineFlat). It replaced an HNSW graph: questions lie
-far from every sentence, where HNSW's greedy walk misses true neighbours (recall@10 0.915 at
-efSearch 1024 on 171,604 briefing sentences), while a scan of all codes misses nothing the
-coarse distance ranks in the top 1,000 (0.997 there, 0.36 ms a query; README "Speed and
-scale"). It also builds in seconds, where the graph took minutes.
+4 dimensions, 1/32 of the float32 bytes) whose best `RESCORE` × k candidates (at least
+`MIN_RESCORED`) are re-scored exactly on the stored float32 rows (IndexRefineFlat). It
+replaced an HNSW graph: questions lie far from every sentence, where HNSW's greedy walk misses
+true neighbours (recall@10 0.915 at efSearch 1024 on 171,604 briefing sentences), while a scan
+of all codes misses nothing the coarse distance ranks in the top 1,000 (0.997 there, 0.36 ms a
+query; README "Speed and scale"). It also builds in seconds, where the graph took minutes.
 
 Either way the stored float32 rows are the copy of each vector that the ranker scores and that
 incremental builds reuse. `SegmentedIndex` reads a generation's base and delta segments as one
@@ -45,6 +45,10 @@ DIMENSIONS_PER_CODE = 4  # one 4-bit product-quantizer code per 4 dimensions (96
 # Candidates re-scored exactly per result asked for (k_factor). On 171,604 briefing sentences
 # and 300 questions, recall@10 against flat: 4 → 0.988, 10 → 0.997, 20 → 0.999.
 RESCORE = 10
+# ... and never fewer than this many in all: a search for the top 10 alone re-scoring only 100
+# found 0.92 of the true top 10 on briefing sentences (benchmarks/backends.py), and re-scoring
+# a thousand rows costs well under a millisecond.
+MIN_RESCORED = 1_000
 _TRAINING_ROWS = 20_000  # a seeded sample: 16 centroids per sub-quantizer need few points
 _ALL_THREADS = faiss.omp_get_max_threads()  # before anything here narrows it for one thread
 
@@ -127,7 +131,8 @@ class VectorIndex:
 
     def search(self, query: Matrix, k: int, depth: int | None = None) -> tuple[Matrix, Ids]:
         """Top-k (scores, rows) for one query vector. `depth` is the number of candidates
-        re-scored exactly per result (default RESCORE); a flat index ignores it."""
+        re-scored exactly per result (default RESCORE; MIN_RESCORED in all at least); a flat
+        index ignores it."""
         k = min(k, len(self))
         if k <= 0:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
@@ -139,7 +144,7 @@ class VectorIndex:
         if self.kind != "flat":
             # Per call, not on the index: concurrent searches must not race on a setting.
             parameters = faiss.IndexRefineSearchParameters()
-            parameters.k_factor = float(depth or RESCORE)
+            parameters.k_factor = float(max(depth or RESCORE, -(-MIN_RESCORED // k)))
             scores, rows = self._index.search(vector, k, params=parameters)
         else:
             scores, rows = self._index.search(vector, k)

@@ -39,6 +39,19 @@ def test_the_index_type_follows_the_size(rows: int, kind: str, tmp_path: Path) -
     assert len(loaded.search(vectors[0], rows + 5)[1]) == rows  # k is capped at the size
 
 
+def test_a_search_for_few_results_still_rescores_enough_candidates() -> None:
+    # Queries that are not rows (as questions are not sentences), on 4,000 rows: the coarse
+    # codes alone order the top few poorly, so k × RESCORE candidates for k = 1 would miss.
+    vectors = np.random.default_rng(11).standard_normal((4_000, 64)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    queries = np.random.default_rng(12).standard_normal((40, 64)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    index = VectorIndex.from_vectors(vectors, 64, approximate_from=0)
+    found = [int(index.search(q, 1)[1][0]) for q in queries]
+    best = [int(np.argmax(vectors @ q)) for q in queries]
+    assert sum(f == b for f, b in zip(found, best, strict=True)) >= 38
+
+
 def test_an_engine_over_quantized_indexes_answers_as_before(
     encoder: SentenceTransformerEncoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
