@@ -47,23 +47,8 @@ from embeddings.encoder import Encoder, load_encoder
 from embeddings.indexer import BuildProgress
 
 REPO = Path(__file__).resolve().parent.parent
-TARBALL = REPO.parent / "shared" / "corpora" / "wh-briefings.tar.xz"
-QUESTION_FILES = [
-    REPO.parent / "shared" / "eval" / "news-dev" / "queries.jsonl",
-    REPO.parent / "shared" / "eval" / "squad-dev" / "queries.jsonl",
-]
-COLD_START = """
-import json, sys, time
-started = time.perf_counter()
-from pathlib import Path
-from embeddings.encoder import load_encoder
-from embeddings import Engine
-encoder = load_encoder(sys.argv[2], cache_dir=Path(sys.argv[3]))
-answer = Engine(Path(sys.argv[1]), encoder).search("What did the President say about inflation?")
-status = dict(line.split(":", 1) for line in open("/proc/self/status"))
-print(json.dumps({"seconds": time.perf_counter() - started,
-                  "rss": int(status["VmHWM"].split()[0]) * 1024}))
-"""
+# The archive, the questions and the cold-start probe are scale_suite's (run from this folder).
+from scale_suite import COLD_START, QUESTION_FILES, TARBALL  # noqa: E402
 
 
 class Bulk:
