@@ -42,18 +42,15 @@ from typing import Any
 
 import numpy as np
 
+# The archive and the question workload are scale_suite's (run from this folder).
+from scale_suite import TARBALL, questions
+
 import embeddings.vectors
 from embeddings import Engine
 from embeddings.encoder import load_encoder
 from embeddings.evaluate import evaluate
 from embeddings.indexer import build_from_articles, load_articles
 from embeddings.postgres import PostgresStore
-
-REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-TARBALL = SHARED / "corpora" / "wh-briefings.tar.xz"
-QUESTION_FILES = [SHARED / "eval" / "news-dev" / "queries.jsonl",
-                  SHARED / "eval" / "squad-dev" / "queries.jsonl"]  # fmt: skip
 
 
 class Cached:
@@ -155,14 +152,6 @@ def sample(archive: Path, fraction: float, target: Path) -> tuple[Path, int]:
     print(f"sampled {len(chosen):,} of {len(members):,} files in "
           f"{time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
     return target, len(members)
-
-
-def questions(limit: int) -> list[str]:
-    import json
-
-    texts = [json.loads(line)["text"] for path in QUESTION_FILES
-             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]  # fmt: skip
-    return random.Random(5).sample(texts, min(limit, len(texts)))
 
 
 def compare_speed(args: argparse.Namespace, encoder: Cached, root: Path, url: str) -> None:

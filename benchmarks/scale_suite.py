@@ -110,25 +110,25 @@ def main() -> int:
     fractions = sorted(float(f) for f in args.fractions.split(","))
     with tempfile.TemporaryDirectory(prefix="newsdesk-scale-") as scratch:
         root = Path(scratch)
-        archive = _unpacked(args.archive, root / "archive")
+        archive = unpacked(args.archive, root / "archive")
         files = sorted(p for p in archive.rglob("*.md") if p.is_file())
         random.Random(20261128).shuffle(files)
         encoder = load_encoder(args.encoder, cache_dir=root / "encoders")
-        questions = _questions(args.questions)
+        asked = questions(args.questions)
         print(f"{len(files):,} article files; encoder {encoder.name}; {os.cpu_count()} CPUs; "
-              f"{len(questions)} questions", flush=True)  # fmt: skip
+              f"{len(asked)} questions", flush=True)  # fmt: skip
         rows = []
         for fraction in fractions:
             count = max(2, round(len(files) * fraction))
             row = _measure(fraction, files[:count], files[count], root / f"f{fraction}", encoder,
-                           args.encoder, questions, args.raw_sample)  # fmt: skip
+                           args.encoder, asked, args.raw_sample)  # fmt: skip
             rows.append(row)
             _table(rows)
         _extrapolate(rows[-1], len(files))
     return 0
 
 
-def _unpacked(archive: Path, target: Path) -> Path:
+def unpacked(archive: Path, target: Path) -> Path:
     if archive.is_dir():
         return archive
     started = time.perf_counter()
@@ -138,7 +138,7 @@ def _unpacked(archive: Path, target: Path) -> Path:
     return target
 
 
-def _questions(limit: int) -> list[str]:
+def questions(limit: int) -> list[str]:
     texts = []
     for path in QUESTION_FILES:
         with path.open(encoding="utf-8") as handle:
@@ -181,7 +181,7 @@ def _measure(
         generation.lexical.scores(tokenize(question))
         bm25.append((time.perf_counter() - started) * 1000)
     sweep = _recall(np.asarray(generation.sentences.matrix), encoder, questions)
-    cold = _cold_start(index, kind, folder.parent / "encoders")
+    cold = cold_start(index, kind, folder.parent / "encoders")
     disk = sum(p.stat().st_size for p in generation.path.rglob("*") if p.is_file())
     vector_bytes = generation.passages.matrix.nbytes + generation.sentences.matrix.nbytes
 
@@ -270,7 +270,7 @@ def _recall(matrix: np.ndarray, encoder: Encoder, questions: list[str]) -> dict[
     return sweep
 
 
-def _cold_start(index: Path, kind: str, cache: Path) -> tuple[float, int]:
+def cold_start(index: Path, kind: str, cache: Path) -> tuple[float, int]:
     environment = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
     started = time.perf_counter()
     done = subprocess.run(

@@ -26,13 +26,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -41,14 +38,14 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+# The archive, unpacking it, the questions and the cold-start probe are scale_suite's (run
+# from this folder).
+from scale_suite import TARBALL, cold_start, questions, unpacked
+
 import embeddings.indexer
 from embeddings import Engine
 from embeddings.encoder import Encoder, load_encoder
 from embeddings.indexer import BuildProgress
-
-REPO = Path(__file__).resolve().parent.parent
-# The archive, the questions and the cold-start probe are scale_suite's (run from this folder).
-from scale_suite import COLD_START, QUESTION_FILES, TARBALL  # noqa: E402
 
 
 class Bulk:
@@ -91,11 +88,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="newsdesk-updates-") as scratch:
         root = Path(scratch)
-        archive = args.archive
-        if not archive.is_dir():
-            with tarfile.open(archive) as tar:
-                tar.extractall(root / "archive", filter="data")
-            archive = root / "archive"
+        archive = unpacked(args.archive, root / "archive")
         files = sorted(p for p in archive.rglob("*.md") if p.is_file())
         random.Random(20261128).shuffle(files)  # the order scale_suite.py samples in
         cache = args.encoder_cache or root / "encoders"
@@ -104,7 +97,7 @@ def main() -> int:
         if args.vectors:
             with np.load(args.vectors) as stored:
                 known = dict(zip(stored["texts"].tolist(), stored["vectors"], strict=True))
-        questions = _questions(args.questions)
+        asked = questions(args.questions)
         print(f"{len(files):,} files; {real.name}; {len(known):,} known vectors; "
               f"{os.cpu_count()} CPUs", flush=True)  # fmt: skip
         header = (f"{'frac':>5} {'files':>6} {'passages':>9} {'sents':>9} {'kinds':>16} "
@@ -117,18 +110,10 @@ def main() -> int:
             count = round(len(files) * fraction)
             spares = files[count : count + args.repeats]
             line = _measure(fraction, files[:count], spares, root / f"f{fraction}", real, known,
-                            args.encoder, cache, questions)  # fmt: skip
+                            args.encoder, cache, asked)  # fmt: skip
             lines.append(line)
             print("\n" + header + "\n" + "\n".join(lines), flush=True)
     return 0
-
-
-def _questions(limit: int) -> list[str]:
-    texts = []
-    for path in QUESTION_FILES:
-        with path.open(encoding="utf-8") as handle:
-            texts.extend(json.loads(line)["text"] for line in handle if line.strip())
-    return random.Random(5).sample(texts, min(limit, len(texts)))
 
 
 def _measure(
@@ -161,7 +146,7 @@ def _measure(
         started = time.perf_counter()
         engine.search(question)
         timings.append((time.perf_counter() - started) * 1000)
-    cold = _cold_start(index, kind, cache)
+    cold = cold_start(index, kind, cache)
 
     adds, changes, deletes, encoded, encoding = [], [], [], [], []
     for number, spare in enumerate(spares):
@@ -210,17 +195,6 @@ def _timed(engine: Engine, data: Path) -> tuple[embeddings.indexer.BuildSummary,
     seconds = time.perf_counter() - started
     encoding = stages.get("writing", 0.0) - stages.get("encoding", 0.0)
     return summary, seconds, encoding
-
-
-def _cold_start(index: Path, kind: str, cache: Path) -> tuple[float, int]:
-    environment = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", COLD_START, str(index), kind, str(cache)],
-        capture_output=True, text=True, check=True, env=environment, timeout=600,
-    )  # fmt: skip
-    wall = time.perf_counter() - started
-    return wall, int(json.loads(done.stdout.strip().splitlines()[-1])["rss"])
 
 
 if __name__ == "__main__":
