@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -19,3 +22,17 @@ def write(folder: Path, name: str, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+async def newsdesk_serve(settings: dict[str, str]) -> asyncio.subprocess.Process:
+    """`newsdesk serve` in its own process, as an operator starts it: `settings` on top of
+    this environment; its output (stdout and stderr together) on a pipe."""
+    # PYTHONFAULTHANDLER: a SIGABRT sent to a hung process dumps every thread's stack.
+    env = {**os.environ, **settings, "PYTHONFAULTHANDLER": "1"}
+    return await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "newsdesk"),
+        "serve",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )

@@ -4,10 +4,8 @@ one is answered from by the other, without a restart."""
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import signal
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,7 @@ from embeddings import SentenceTransformerEncoder
 from embeddings.indexer import build_index
 from embeddings.postgres import PostgresStore
 
-from ..helpers import DATA, WANG_YI_QUESTION, WANG_YI_UN, write
+from ..helpers import DATA, WANG_YI_QUESTION, WANG_YI_UN, newsdesk_serve, write
 from .fake_telegram import FakeTelegram
 from .test_serve import stopped
 
@@ -36,26 +34,19 @@ QUESTION = "What will the floating solar farm in Port Elling power?"
 async def replica(
     tg: FakeTelegram, database_url: str, data_dir: Path, home: Path
 ) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "NEWSDESK_BACKEND": "postgres",
-        "NEWSDESK_DATABASE_URL": database_url,
-        "NEWSDESK_MULTILINGUAL": "false",
-        "NEWSDESK_TELEGRAM_TOKEN": tg.token,
-        "NEWSDESK_TELEGRAM_API_URL": tg.url,
-        "NEWSDESK_ADMIN_IDS": str(ADMIN),
-        "NEWSDESK_DATA_DIR": str(data_dir),
-        "NEWSDESK_INDEX_DIR": str(home / "index"),  # unused by this backend but for caches
-        "NEWSDESK_STATE_DB": str(home / "bot.sqlite"),
-        "NEWSDESK_FEED_STATE_DB": str(home / "feeds.sqlite"),
-        "PYTHONFAULTHANDLER": "1",
-    }
-    return await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "newsdesk"),
-        "serve",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+    return await newsdesk_serve(
+        {
+            "NEWSDESK_BACKEND": "postgres",
+            "NEWSDESK_DATABASE_URL": database_url,
+            "NEWSDESK_MULTILINGUAL": "false",
+            "NEWSDESK_TELEGRAM_TOKEN": tg.token,
+            "NEWSDESK_TELEGRAM_API_URL": tg.url,
+            "NEWSDESK_ADMIN_IDS": str(ADMIN),
+            "NEWSDESK_DATA_DIR": str(data_dir),
+            "NEWSDESK_INDEX_DIR": str(home / "index"),  # unused by this backend but for caches
+            "NEWSDESK_STATE_DB": str(home / "bot.sqlite"),
+            "NEWSDESK_FEED_STATE_DB": str(home / "feeds.sqlite"),
+        }
     )
 
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
 import pytest
 
-from ..helpers import WANG_YI_QUESTION, WANG_YI_UN
+from ..helpers import WANG_YI_QUESTION, WANG_YI_UN, newsdesk_serve
 from .fake_telegram import FakeTelegram
 
 pytestmark = pytest.mark.timeout(240)
@@ -19,21 +17,14 @@ pytestmark = pytest.mark.timeout(240)
 async def serve(
     tg: FakeTelegram, data_dir: Path, index_dir: Path, state_db: Path
 ) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "NEWSDESK_TELEGRAM_TOKEN": tg.token,
-        "NEWSDESK_TELEGRAM_API_URL": tg.url,
-        "NEWSDESK_DATA_DIR": str(data_dir),
-        "NEWSDESK_INDEX_DIR": str(index_dir),
-        "NEWSDESK_STATE_DB": str(state_db),
-        "PYTHONFAULTHANDLER": "1",  # SIGABRT on a hang dumps every thread's stack
-    }
-    return await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "newsdesk"),
-        "serve",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+    return await newsdesk_serve(
+        {
+            "NEWSDESK_TELEGRAM_TOKEN": tg.token,
+            "NEWSDESK_TELEGRAM_API_URL": tg.url,
+            "NEWSDESK_DATA_DIR": str(data_dir),
+            "NEWSDESK_INDEX_DIR": str(index_dir),
+            "NEWSDESK_STATE_DB": str(state_db),
+        }
     )
 
 
