@@ -191,7 +191,8 @@ class LexicalSegment:
             with (directory / "vocabulary.json").open(encoding="utf-8") as handle:
                 vocabulary = json.load(handle)
             with np.load(directory / "postings.npz") as stored:
-                arrays = {name: stored[name].astype(np.int64) for name in stored.files}
+                # As stored: the int32 columns widen where they meet int64 rows and floats.
+                arrays = {name: stored[name] for name in stored.files}
             segment = cls(list(vocabulary["terms"]), int(vocabulary["first_term"]), arrays)
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise IndexIncompatibleError(f"the BM25 index is damaged ({error})") from None

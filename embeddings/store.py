@@ -6,8 +6,9 @@ Layout of an index directory::
     .lock                    held by the one build that may run at a time
     generations/<name>/      manifest.json, files.json (the source files read, with their
                              size and times), and two segments, base/ and delta/, each with
-                             passages.sqlite, passages.faiss, sentences.faiss, bm25/, and
-                             optionally multilingual-passages.faiss, multilingual-sentences.faiss
+                             passages.sqlite, passages.faiss, sentences.faiss, bm25/, rows.npz
+                             (the row maps a reader keeps in memory), and optionally
+                             multilingual-passages.faiss, multilingual-sentences.faiss
 
 A build writes a complete new generation beside the old one and only then replaces CURRENT,
 so a crash at any point leaves the previous index serving. Readers resolve CURRENT once and
@@ -34,6 +35,7 @@ import os
 import shutil
 import sqlite3
 import threading
+import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -111,6 +113,10 @@ class Manifest:
     multilingual: str | None = None
     # Rows written in each segment, [passages, sentences], dead ones included.
     segments: dict[str, list[int]] = field(default_factory=dict)
+    # path → [size, mtime_ns, inode] of each file when its checksum was taken, and when that
+    # was: a file still matching its stamp is not read again at load (see `verify`).
+    stamps: dict[str, list[int]] = field(default_factory=dict)
+    stamped_ns: int = 0
 
     @classmethod
     def read(cls, path: Path) -> Manifest:
@@ -135,7 +141,14 @@ class Manifest:
         """IndexCorruptError unless every file listed is there with the bytes it was written
         with: a truncated or overwritten file must never be loaded and answer wrongly.
         Files under the folders in `skip` are not read (their contents are in memory,
-        verified when they were first loaded)."""
+        verified when they were first loaded).
+
+        A file whose size, modification time and inode still equal its stamp is not read
+        again: writing to a file, truncating or replacing it changes one of them, and
+        re-reading gigabytes of vectors at every start is what made a large archive start
+        slowly. As in git's "racily clean" rule, a stamp is trusted only for a file modified
+        well before the stamp was taken: within a file system's timestamp granularity a later
+        write could leave the modification time unchanged."""
         if not self.checksums:
             raise IndexCorruptError("the index manifest lists no files")
         for name, expected in sorted(self.checksums.items()):
@@ -145,6 +158,8 @@ class Manifest:
             if Path(name).is_absolute() or ".." in Path(name).parts:
                 raise IndexCorruptError(f"the index manifest names {name!r}, outside the index")
             try:
+                if self._stamp_holds(name, path):
+                    continue
                 actual = file_checksum(path)
             except FileNotFoundError:
                 raise IndexCorruptError(f"{name} is missing from the index") from None
@@ -154,6 +169,23 @@ class Manifest:
                 raise IndexCorruptError(
                     f"{name} is damaged (its checksum does not match the manifest)"
                 )
+
+    def _stamp_holds(self, name: str, path: Path) -> bool:
+        stamp = self.stamps.get(name)
+        if stamp is None or stamp[1] > self.stamped_ns - RACY_NS:
+            return False
+        return stamp == file_stamp(path)
+
+
+# How long before its stamp a file must have been modified for the stamp to be trusted: far
+# more than the timestamp granularity of the file systems an index lives on (ext4, XFS,
+# btrfs, tmpfs: a clock tick of a few milliseconds).
+RACY_NS = 1_000_000_000
+
+
+def file_stamp(path: Path) -> list[int]:
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
 
 
 def file_checksum(path: Path) -> str:
@@ -357,6 +389,15 @@ def write_segment(directory: Path, rows: SegmentRows, dimension: int) -> None:
             )
     (directory / "bm25").mkdir()
     rows.lexical.save(directory / "bm25")
+    # What a reader keeps in memory for every question, ready to load without SQLite.
+    spans = [(rows.first_passage + i, a, b) for i, p in enumerate(rows.passages)
+             for a, b, _ in p.sentences]  # fmt: skip
+    keys = (passage_key(p.article_id, p.position) for p in rows.passages)
+    np.savez(
+        directory / "rows.npz",
+        passage_keys=np.fromiter(keys, np.int64, len(rows.passages)),
+        sentence_table=np.array(spans, dtype=np.int64).reshape(-1, 3),
+    )
 
 
 def write_generation(
@@ -390,13 +431,18 @@ def write_generation(
                 os.fsync(handle.fileno())
     for folder in {directory, *(p.parent for p in directory.rglob("*"))}:
         _fsync_dir(folder)  # the new names (links included) must survive a crash too
-    sums = {
-        name: file_checksum(directory / name) for name in _files(directory) if name not in linked
-    }
+    names = _files(directory)
+    # Stamped before the checksums are taken: a file changed while they are computed no
+    # longer matches its stamp, and is read again at load.
+    stamped_ns = time.time_ns()
+    stamps = {name: file_stamp(directory / name) for name in names}
+    sums = {name: file_checksum(directory / name) for name in names if name not in linked}
     manifest = dataclasses.replace(
         manifest,
         checksums={**sums, **linked},
         segments={"base": base_rows, "delta": [len(delta.passages), len(delta.sentence_vectors)]},
+        stamps=stamps,
+        stamped_ns=stamped_ns,
     )
     manifest.write(directory / "manifest.json")
     return manifest
@@ -448,19 +494,23 @@ class Segment:
             with contextlib.closing(
                 sqlite3.connect(f"file:{path / 'passages.sqlite'}?mode=ro", uri=True)
             ) as db:
-                table = db.execute("SELECT passage_id, start, end FROM sentences ORDER BY id")
-                sentence_table = np.array(table.fetchall(), dtype=np.int64).reshape(-1, 3)
                 id_ranges = [
                     db.execute(f"SELECT MIN(id), MAX(id), COUNT(*) FROM {name}").fetchone()
                     for name in ("passages", "sentences")
                 ]
                 self.dead_articles = [str(r[0]) for r in db.execute("SELECT id FROM dead_articles")]
-                owners = db.execute("SELECT article_id, position FROM passages ORDER BY id")
-                self.passage_keys = np.fromiter(
-                    (passage_key(str(a), int(p)) for a, p in owners), np.int64, rows[0]
-                )
+                if (path / "rows.npz").exists():
+                    with np.load(path / "rows.npz") as stored:
+                        self.passage_keys = stored["passage_keys"]
+                        sentence_table = stored["sentence_table"]
+                else:  # written before rows.npz was: the same arrays, from SQLite
+                    self.passage_keys, sentence_table = _rows_from_sqlite(db, rows[0])
         except sqlite3.Error as error:
             raise IndexIncompatibleError(f"passages.sqlite cannot be read ({error})") from None
+        except (OSError, ValueError, KeyError) as error:
+            raise IndexIncompatibleError(f"rows.npz cannot be read ({error})") from None
+        if self.passage_keys.shape != (rows[0],) or sentence_table.shape != (rows[1], 3):
+            raise IndexIncompatibleError("rows.npz does not match the manifest")
         # Row ids are positions in the FAISS files, on from the segment's first row.
         expected = [(start, start + n - 1, n) if n else (None, None, 0)
                     for start, n in zip(first, rows, strict=True)]  # fmt: skip
@@ -471,6 +521,15 @@ class Segment:
         passages = np.arange(self.first_passage, self.first_passage + rows[0] + 1)
         bounds = np.searchsorted(self.sentence_passage, passages) + self.first_sentence
         self.passage_sentences = np.stack([bounds[:-1], bounds[1:]], axis=1)
+
+
+def _rows_from_sqlite(
+    db: sqlite3.Connection, passages: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    owners = db.execute("SELECT article_id, position FROM passages ORDER BY id")
+    keys = np.fromiter((passage_key(str(a), int(p)) for a, p in owners), np.int64, passages)
+    table = db.execute("SELECT passage_id, start, end FROM sentences ORDER BY id")
+    return keys, np.array(table.fetchall(), dtype=np.int64).reshape(-1, 3)
 
 
 def passage_key(article_id: str, position: int) -> int:

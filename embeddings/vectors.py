@@ -11,7 +11,8 @@ of all codes misses nothing the coarse distance ranks in the top 1,000 (0.997 th
 query; README "Speed and scale"). It also builds in seconds, where the graph took minutes.
 
 Either way the stored float32 rows are the copy of each vector that the ranker scores and that
-incremental builds reuse. `SegmentedIndex` reads a generation's base and delta segments as one
+incremental builds reuse; a loaded index memory-maps them, so a process starts without reading
+them and holds in memory only the rows its searches touch. `SegmentedIndex` reads a generation's base and delta segments as one
 index, leaving out the rows of articles changed or deleted since the base was written.
 """
 
@@ -66,6 +67,7 @@ class VectorIndex:
         size = int(index.ntotal) * self.dimension
         flat = faiss.rev_swig_ptr(storage.get_xb(), size) if size else np.zeros(0, np.float32)
         self.matrix: Matrix = np.asarray(flat, dtype=np.float32).reshape(-1, self.dimension)
+        self.matrix.flags.writeable = False  # possibly a read-only mapping of the file
 
     @classmethod
     def from_vectors(
@@ -96,8 +98,12 @@ class VectorIndex:
 
     @classmethod
     def load(cls, path: Path, expected_rows: int, dimension: int) -> VectorIndex:
+        """The index in `path`, its float32 rows memory-mapped, not read: a process starts
+        without reading gigabytes of vectors, and the operating system pages in the rows
+        that searches touch (all of them for a flat index, the re-scored candidates for
+        quantized codes). A generation's files are never written again once complete."""
         try:
-            index = faiss.read_index(str(path))
+            index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
         except RuntimeError as error:
             reason = str(error).strip().splitlines()[-1][:120]
             raise IndexIncompatibleError(f"{path.name} cannot be read ({reason})") from None

@@ -5,11 +5,13 @@ a damaged index is refused with one clear line, the bot will not start on it, an
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+import embeddings.store
 from bot.cli import main
 from embeddings import (
     Engine,
@@ -18,7 +20,7 @@ from embeddings import (
     SentenceTransformerEncoder,
 )
 from embeddings.indexer import build_index
-from embeddings.store import IndexDirectory, file_checksum
+from embeddings.store import RACY_NS, IndexDirectory, file_checksum
 
 from .test_crash_safety import TOPICS, write_corpus
 from .tiny_encoder import TinyEncoder
@@ -90,6 +92,83 @@ def test_a_damaged_file_is_detected_at_load_with_a_clear_message_and_a_rebuild_r
     assert len(str(error.value).splitlines()) == 1
     build_index([data], index, TinyEncoder())
     assert Engine(index, TinyEncoder()).search(question, top=1).results[0].article_id == before
+
+
+def restamp(generation: Path, after_newest_file_ns: int) -> None:
+    """Set the manifest's stamp time relative to its newest file's modification time, as a
+    build whose last write came that long before the stamps were taken."""
+    path = generation / "manifest.json"
+    manifest = json.loads(path.read_text())
+    newest = max(stamp[1] for stamp in manifest["stamps"].values())
+    manifest["stamped_ns"] = newest + after_newest_file_ns
+    path.write_text(json.dumps(manifest))
+
+
+def checksums_taken(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    taken: list[str] = []
+
+    def counting(path: Path) -> str:
+        taken.append(path.name)
+        return file_checksum(path)
+
+    monkeypatch.setattr(embeddings.store, "file_checksum", counting)
+    return taken
+
+
+def test_files_that_still_match_their_stamps_are_not_read_again_at_load(
+    built: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, index, generation = built
+    restamp(generation, 2 * RACY_NS)
+    taken = checksums_taken(monkeypatch)
+    assert Engine(index, TinyEncoder()).search("Who retired from the lighthouse?").results
+    assert taken == []
+
+
+def test_a_file_written_after_its_stamp_is_read_again_and_found_damaged(
+    built: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, index, generation = built
+    restamp(generation, 2 * RACY_NS)
+    target = generation / "base/sentences.faiss"
+    written = target.stat().st_mtime_ns
+    flip_a_byte(target)
+    os.utime(target, ns=(written + RACY_NS, written + RACY_NS))  # a later write, whatever the clock
+    taken = checksums_taken(monkeypatch)
+    with pytest.raises(IndexCorruptError, match=r"base/sentences\.faiss is damaged"):
+        Engine(index, TinyEncoder()).load()
+    assert taken == ["sentences.faiss"]
+
+
+def test_a_stamp_taken_within_a_timestamp_tick_of_a_write_is_not_trusted(
+    built: tuple[Path, Path, Path],
+) -> None:
+    """A write in the same clock tick as the stamp leaves size, time and inode unchanged:
+    only the checksum can tell, so such recent files are always read."""
+    _, index, generation = built
+    restamp(generation, RACY_NS // 2)
+    target = generation / "base/passages.sqlite"
+    before = target.stat()
+    flip_a_byte(target)
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))  # the same tick
+    with pytest.raises(IndexCorruptError, match=r"base/passages\.sqlite is damaged"):
+        Engine(index, TinyEncoder()).load()
+
+
+def test_a_generation_written_before_rows_npz_existed_loads_from_sqlite(
+    built: tuple[Path, Path, Path],
+) -> None:
+    _, index, generation = built
+    question = "Who retired from the lighthouse?"
+    before = Engine(index, TinyEncoder()).search(question, top=3)
+    path = generation / "manifest.json"
+    manifest = json.loads(path.read_text())
+    for segment in ("base", "delta"):
+        (generation / segment / "rows.npz").unlink()
+        del manifest["checksums"][f"{segment}/rows.npz"], manifest["stamps"][f"{segment}/rows.npz"]
+    path.write_text(json.dumps(manifest))
+    after = Engine(index, TinyEncoder()).search(question, top=3)
+    assert after.results == before.results
 
 
 def test_an_index_of_another_model_is_refused_before_its_files_are_read(
