@@ -159,6 +159,9 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
         migrate()
     summary = engine.build(paths, ProgressBar())
     _print_summary(summary, print)
+    if summary.compaction_due:  # the update already answers; fold the delta into the base
+        _stderr("Compacting the index (nothing is re-encoded; questions are answered meanwhile).")
+        print(f"Compacted in {engine.compact(paths, ProgressBar()).seconds:.1f} s.")
     return 0
 
 

@@ -36,7 +36,7 @@ from bot.telegram import (
     TelegramError,
     Update,
 )
-from embeddings import Answer, Engine, IndexStats, NewsdeskError, QuestionError
+from embeddings import Answer, BuildSummary, Engine, IndexStats, NewsdeskError, QuestionError
 from embeddings.feeds import FeedPoller, add_feed, feed_list, refresh, remove_feed
 
 logger = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ class Desk:
     poller: FeedPoller
     feeds: tuple[str, ...] = ()  # from NEWSDESK_FEEDS; feeds.txt is read at each poll
     indexing: asyncio.Lock = field(default_factory=asyncio.Lock)
+    compacting: bool = False  # the lock is held by a compaction, not by an admin's build
 
     async def feed_urls(self) -> list[str]:
         return await asyncio.to_thread(feed_list, self.data_dir, self.feeds)
@@ -340,9 +341,31 @@ async def reindex(update: Update, context: Context) -> None:
     """/reindex: rebuild from the data folder in the background, editing a status message."""
     d = desk(context)
     if d.indexing.locked():
-        await _reply(update, "A reindex is already running; I'll post its summary when it ends.")
+        await _reply(update, _busy(d) or "A reindex is already running; I'll post its summary "
+                     "when it ends.")  # fmt: skip
         return
     await _in_background(context, d, _reindex(update, d))
+
+
+def _busy(d: Desk) -> str | None:
+    if not d.compacting:
+        return None
+    return "The index is being compacted after the last update; try again in a few minutes."
+
+
+async def _compact_if_due(d: Desk, summary: BuildSummary | None) -> None:
+    """After an update has been reported: fold a grown delta into a new base, still holding
+    the indexing lock. Questions are answered from the update meanwhile."""
+    if summary is None or not summary.compaction_due:
+        return
+    d.compacting = True
+    try:
+        done = await asyncio.to_thread(d.engine.compact, [d.data_dir])
+        logger.info("compacted the index in %.1f s", done.seconds)
+    except NewsdeskError as error:
+        logger.warning("compaction failed; the update keeps answering: %s", error)
+    finally:
+        d.compacting = False
 
 
 async def _reindex(update: Update, d: Desk) -> None:
@@ -355,6 +378,7 @@ async def _reindex(update: Update, d: Desk) -> None:
         )
     else:
         await status.finish(render.summary_text(summary))
+        await _compact_if_due(d, summary)
 
 
 @admin_only
@@ -370,7 +394,8 @@ async def upload(update: Update, context: Context) -> None:
         await _reply(update, _too_big(name, document.file_size, d.upload_max_bytes))
         return
     if d.indexing.locked():
-        await _reply(update, "A reindex is running; send the file again when it has finished.")
+        await _reply(update, _busy(d) or "A reindex is running; send the file again when it "
+                     "has finished.")  # fmt: skip
         return
     await _in_background(context, d, _add_upload(message, document, name, d))
 
@@ -401,6 +426,7 @@ async def _add_upload(message: Message, document: Document, name: str, d: Desk) 
         f"Added {saved}: {len(articles)} article(s).\n{titles}{more}\n\n"
         + render.summary_text(summary)
     )
+    await _compact_if_due(d, summary)
 
 
 def _too_big(name: str, size: int, limit: int) -> str:
@@ -424,7 +450,8 @@ async def poll_feeds(context: Context) -> None:
         except NewsdeskError as error:
             logger.warning("feed poll failed: %s", error)
             return
-    logger.info("%s", render.poll_text(report, summary))
+        logger.info("%s", render.poll_text(report, summary))
+        await _compact_if_due(d, summary)
 
 
 @admin_only

@@ -290,6 +290,8 @@ def summary_text(summary: BuildSummary) -> str:
         shown = "\n".join(f"• {p}" for p in summary.problems[:5])
         more = f"\n… and {len(summary.problems) - 5} more" if len(summary.problems) > 5 else ""
         text += f"\nSkipped {len(summary.problems)}:\n{shown}{more}"
+    if summary.compaction_due:
+        text += "\nCompacting the index in the background; questions are answered meanwhile."
     return text
 
 

@@ -28,7 +28,7 @@ from embeddings.errors import (
     ParseError,
     QuestionError,
 )
-from embeddings.indexer import BuildSummary, ProgressCallback, build_index
+from embeddings.indexer import BuildSummary, ProgressCallback, build_index, compact_index
 from embeddings.multilingual import MultilingualEncoder
 from embeddings.search import Answer, Searcher
 from embeddings.store import DirectoryStore, Manifest
@@ -111,6 +111,17 @@ class Engine:
         multilingual = None if english_only else self.multilingual
         summary = build_index(sources, self.store, self.encoder, progress, multilingual)
         self._current()  # load the new generation here, not in the next reader's question
+        return summary
+
+    def compact(
+        self, sources: Sequence[Path], progress: ProgressCallback | None = None
+    ) -> BuildSummary:
+        """Fold the delta into a new base (after a build said `compaction_due`), keeping the
+        languages the current index has; questions are answered meanwhile."""
+        keep = self.has_index() and self.reads_other_languages()
+        multilingual = self.multilingual if keep else None
+        summary = compact_index(sources, self.store, self.encoder, progress, multilingual)
+        self._current()
         return summary
 
     def add_file(

@@ -7,8 +7,10 @@ vectors from the current generation by content digest.
 An update reads only the files whose size or times changed (updates.py), and writes a new
 generation that hard-links the current base and holds the changed articles in a small delta
 segment (store.py). Its cost follows the size of the change and of the delta, not of the
-archive. Once the delta or the base rows it replaces pass DELTA_LIMIT passages, the next
-build is a full one again (compaction), which folds the delta into a new base.
+archive. Once the delta or the base rows it replaces pass DELTA_LIMIT passages, the update
+still goes out at once and says `compaction_due`; the caller then runs `compact_index` (a
+full build that encodes nothing) when it suits it, in the background in the bot, while the
+update already answers questions.
 """
 
 from __future__ import annotations
@@ -41,9 +43,9 @@ from embeddings.store import (
 )
 from embeddings.updates import FileTable, Update, dead_passage_inputs, plan_update, read_files
 
-# Passages in the delta (or base passages it replaces) past which a build compacts: a full
-# build, without encoding, folding the delta into a new base. It bounds what every update
-# rewrites and what searches skip.
+# Passages in the delta (or base passages it replaces) past which an update asks for
+# compaction: a full build, without encoding, folding the delta into a new base. It bounds
+# what every update rewrites and what searches skip.
 DELTA_LIMIT = 2_000
 
 
@@ -70,6 +72,7 @@ class BuildSummary:
     encoded: int = 0  # passages and sentences that went through the model
     reused: int = 0  # vectors taken from the previous generation
     seconds: float = 0.0
+    compaction_due: bool = False  # the delta passed DELTA_LIMIT: run compact_index next
     problems: list[str] = field(default_factory=list)  # "file: reason", one per skipped item
 
 
@@ -105,14 +108,32 @@ def build_index(
         if not isinstance(previous, Generation):
             return None  # none yet, or a database: updates in place are the directory's
         update = plan_update(sources, previous, names, multilingual.name if multilingual else None)
-        return update if update is None or _small_enough(update, previous) else None
+        return update if update is None or _smaller_than_base(update, previous) else None
 
+    return _build(_store(index), encoder, progress, multilingual, names, plan, _reader(sources))
+
+
+def compact_index(
+    sources: Sequence[Path],
+    index: Path | IndexStore,
+    encoder: Encoder,
+    progress: ProgressCallback | None = None,
+    multilingual: MultilingualEncoder | None = None,
+) -> BuildSummary:
+    """A full build of `sources`: the current delta folded into a new base. Vectors are
+    reused by digest, so only what changed since the last build is encoded; questions are
+    answered from the current generation until the switch."""
+    return _build(_store(index), encoder, progress, multilingual, [str(s) for s in sources],
+                  lambda _: None, _reader(sources))  # fmt: skip
+
+
+def _reader(sources: Sequence[Path]) -> Callable[[], tuple[list[Article], list[str], FileTable]]:
     def everything() -> tuple[list[Article], list[str], FileTable]:
         files, problems = discover(sources)
         articles, more, table = read_files(files)
         return articles, problems + more, table
 
-    return _build(_store(index), encoder, progress, multilingual, names, plan, everything)
+    return everything
 
 
 def build_from_articles(
@@ -178,18 +199,15 @@ def _build(
     return summary
 
 
-def _small_enough(update: Update, previous: Generation) -> bool:
-    """Whether the delta stays under DELTA_LIMIT passages, and the dead base rows too."""
+def _smaller_than_base(update: Update, previous: Generation) -> bool:
+    """Whether the delta stays under DELTA_LIMIT passages or under the base's size: past
+    both, writing everything once as a new base costs less than a delta and a compaction."""
     if update.unchanged:
         return True
-    marks = ",".join("?" * len(update.dead))
-    [(dead,)] = previous.query(
-        f"SELECT COUNT(*) FROM base.passages WHERE article_id IN ({marks})", update.dead
-    )
     # Paragraphs: a cheap estimate of the passages the delta's articles will make (before
     # chunking them; short ones merge, overlong ones split).
     paragraphs = sum(len(a.paragraphs) for a in update.delta)
-    return int(dead) <= DELTA_LIMIT and paragraphs <= DELTA_LIMIT
+    return paragraphs <= max(DELTA_LIMIT, previous.manifest.segments["base"][0])
 
 
 def _write_full(
@@ -281,6 +299,7 @@ def _write_update(
     if counts[0] == 0 or counts[1] == 0:
         raise NothingIndexedError("no article could be indexed")
     summary.unchanged = counts[0] - summary.new - summary.changed
+    summary.compaction_due = max(len(plan.passages), dead_passages) > DELTA_LIMIT
     return _commit(store, previous, delta, update.table, counts, encoder, multilingual,
                    sources, report)  # fmt: skip
 

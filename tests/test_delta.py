@@ -12,7 +12,7 @@ import pytest
 
 import embeddings.indexer
 from embeddings import Engine
-from embeddings.indexer import build_index
+from embeddings.indexer import build_index, compact_index
 from embeddings.lexical import tokenize
 from embeddings.store import IndexDirectory, open_current
 
@@ -129,22 +129,41 @@ def test_a_touched_file_with_the_same_articles_keeps_the_base(tmp_path: Path) ->
     assert same(snapshot(index), before)
 
 
-def test_past_the_delta_limit_a_build_compacts_into_a_new_base(
+def test_past_the_delta_limit_the_update_answers_at_once_and_compaction_folds_it_into_the_base(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = write_articles(tmp_path / "data", TOPICS)
     index = tmp_path / "index"
     build_index([data], index, TinyEncoder())
     write_articles(data, ADDED[:1])
-    build_index([data], index, TinyEncoder())  # a delta of one article
+    assert not build_index([data], index, TinyEncoder()).compaction_due  # a delta of one
     monkeypatch.setattr(embeddings.indexer, "DELTA_LIMIT", 1)
     write_articles(data, ADDED[1:])
-    compacted = build_index([data], index, TinyEncoder())
-    assert compacted.encoded > 0
-    assert compacted.new == 1
+    update = build_index([data], index, TinyEncoder())
+    assert update.compaction_due
+    assert update.new == 1
+    manifest = json.loads((generation(index) / "manifest.json").read_text())
+    assert manifest["segments"]["delta"][0] == 2  # served from the delta until compacted
+    assert same(snapshot(index), fresh(tmp_path, data))
+    compacted = compact_index([data], index, TinyEncoder())
+    assert (compacted.encoded, compacted.new, compacted.compaction_due) == (0, 0, False)
+    manifest = json.loads((generation(index) / "manifest.json").read_text())
+    assert manifest["segments"] == {"base": [6, manifest["sentences"]], "delta": [0, 0]}
+    assert same(snapshot(index), fresh(tmp_path, data))
+
+
+def test_a_change_larger_than_the_base_and_the_limit_is_built_in_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = write_articles(tmp_path / "data", TOPICS[:1])
+    index = tmp_path / "index"
+    build_index([data], index, TinyEncoder())
+    monkeypatch.setattr(embeddings.indexer, "DELTA_LIMIT", 1)
+    write_articles(data, TOPICS[1:])
+    summary = build_index([data], index, TinyEncoder())
+    assert not summary.compaction_due
     manifest = json.loads((generation(index) / "manifest.json").read_text())
     assert manifest["segments"]["delta"] == [0, 0]
-    assert manifest["segments"]["base"][0] == 6
     assert same(snapshot(index), fresh(tmp_path, data))
 
 

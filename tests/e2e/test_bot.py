@@ -11,6 +11,9 @@ from typing import Any
 
 import pytest
 
+import embeddings.indexer
+from embeddings.store import IndexDirectory
+
 from ..helpers import WANG_YI_QUESTION, WANG_YI_UN
 from .conftest import ADMIN_ID, BotFactory, RunningBot
 from .fake_telegram import BotMessage, FakeTelegram
@@ -336,6 +339,46 @@ async def test_admin_upload_is_indexed_and_found(tg: FakeTelegram, start_bot: Bo
         assert (bot.data_dir / "ferry.jsonl").exists()
         answer = await ask(tg, admin, "Why did the ferry crews walk out?")
         assert "walked out over pay" in answer.formatted("bold")[0]
+
+
+def delta_passages(bot: RunningBot) -> int:
+    generation = IndexDirectory(bot.settings.index_dir).current()
+    assert generation is not None
+    return int(json.loads((generation / "manifest.json").read_text())["segments"]["delta"][0])
+
+
+async def test_an_update_past_the_delta_limit_answers_at_once_and_is_compacted_behind_it(
+    tg: FakeTelegram, start_bot: BotFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = person(tg, ADMIN_ID, "Admin")
+    ferry = {"id": "ferry-strike", "title": "Ferry crews strike over pay",
+             "paragraphs": ["Ferry crews on the island routes walked out over pay."]}  # fmt: skip
+    bridge = {"id": "bridge", "title": "Old bridge reopens",
+              "paragraphs": ["The old stone bridge over the river reopened to cyclists after "
+                             "two years of repairs to its arches."]}  # fmt: skip
+    async with start_bot() as bot:
+        # A first upload makes the index this bot's own (English only): the next one is an
+        # update of it.
+        await upload(tg, admin, "ferry.jsonl", json.dumps(ferry).encode())
+        monkeypatch.setattr(embeddings.indexer, "DELTA_LIMIT", 0)
+        done = await upload(tg, admin, "bridge.jsonl", json.dumps(bridge).encode())
+        assert "1 new" in done.text
+        assert "Compacting the index in the background" in done.text
+        answer = await ask(tg, admin, "When did the old bridge reopen to cyclists?")
+        assert "reopened to cyclists" in answer.formatted("bold")[0]
+        for _ in range(600):  # the compaction's switch; bounded: 2 minutes at most
+            if delta_passages(bot) == 0:
+                break
+            await asyncio.sleep(0.2)
+        assert delta_passages(bot) == 0
+        monkeypatch.setattr(embeddings.indexer, "DELTA_LIMIT", 2_000)
+        answer = await ask(tg, admin, "When did the old bridge reopen to cyclists?")
+        assert "reopened to cyclists" in answer.formatted("bold")[0]
+        status = await ask(tg, admin, "/reindex")  # the lock is free again
+        await tg.wait_for(
+            lambda: status if status.text.startswith("Index updated") else None, timeout=120
+        )
+        assert "Compacting" not in status.text
 
 
 @pytest.mark.parametrize(
