@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +51,50 @@ class Recording:
         return self.inner.encode(texts, progress)
 
 
+@dataclass(slots=True)
+class Share:
+    passages: int
+    texts: int
+    pipeline_cpu: float
+    pipeline_wall: float
+    stages: dict[str, float]  # CPU seconds: chunk, encode, write, read files
+    raw_cpu: float
+    raw_wall: float
+
+    @property
+    def cpu(self) -> float:
+        return self.raw_cpu / self.pipeline_cpu
+
+    @property
+    def wall(self) -> float:
+        return self.raw_wall / self.pipeline_wall
+
+
+def measure(data: Path, index: Path, encoder: Encoder) -> Share:
+    """One round: a full build of `data` into `index`, then the raw encoder on its texts."""
+    recording = Recording(encoder)
+    marks: dict[str, float] = {}
+
+    def progress(step: BuildProgress) -> None:
+        marks.setdefault(step.stage, time.process_time())
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    summary = build_index([data], index, recording, progress)
+    pipeline_cpu, pipeline_wall = time.process_time() - cpu, time.perf_counter() - wall
+    cpu, wall = time.process_time(), time.perf_counter()
+    for call in recording.calls:
+        encoder.encode(call)
+    raw_cpu, raw_wall = time.process_time() - cpu, time.perf_counter() - wall
+    stages = {
+        "chunk": marks["encoding"] - marks["parsing"],
+        "encode": marks["writing"] - marks["encoding"],
+        "write": marks["done"] - marks["writing"],
+    }
+    stages["read files"] = pipeline_cpu - sum(stages.values())
+    texts = sum(len(c) for c in recording.calls)
+    return Share(summary.passages, texts, pipeline_cpu, pipeline_wall, stages, raw_cpu, raw_wall)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--archive", type=Path, default=Path("/tmp/wh"))
@@ -68,36 +113,18 @@ def main() -> int:
             (data / f"{number:05d}-{path.name}").write_bytes(path.read_bytes())
         encoder = load_encoder(args.encoder, cache_dir=args.encoder_cache or root / "encoders")
         encoder.encode(["warm-up"] * 64)
-        shares, lines = [], []
+        shares = []
         for round_ in range(args.rounds):
-            recording = Recording(encoder)
-            stages: dict[str, float] = {}
-
-            def progress(step: BuildProgress, stages: dict[str, float] = stages) -> None:
-                stages.setdefault(step.stage, time.process_time())
-
-            cpu, wall = time.process_time(), time.perf_counter()
-            summary = build_index([data], root / f"index-{round_}", recording, progress)  # type: ignore[arg-type]
-            pipeline_cpu, pipeline_wall = time.process_time() - cpu, time.perf_counter() - wall
-            texts = sum(len(c) for c in recording.calls)
-            cpu, wall = time.process_time(), time.perf_counter()
-            for call in recording.calls:
-                encoder.encode(call)
-            raw_cpu, raw_wall = time.process_time() - cpu, time.perf_counter() - wall
-            shares.append(raw_cpu / pipeline_cpu)
-            parse = stages["encoding"] - stages["parsing"]
-            encode = stages["writing"] - stages["encoding"]
-            write = stages["done"] - stages["writing"]
-            read = pipeline_cpu - parse - encode - write
-            lines.append(
-                f"round {round_ + 1}: {summary.passages:,} passages, {texts:,} texts; pipeline "
-                f"{pipeline_cpu:.1f} CPU s ({pipeline_wall:.1f} wall) = chunk {parse:.1f} "
-                f"+ encode {encode:.1f} + write {write:.1f} + read files {read:.1f}; "
-                f"raw {raw_cpu:.1f} CPU s "
-                f"({raw_wall:.1f} wall); share {raw_cpu / pipeline_cpu:.1%} CPU, "
-                f"{raw_wall / pipeline_wall:.1%} wall"
+            share = measure(data, root / f"index-{round_}", encoder)
+            shares.append(share.cpu)
+            parts = " + ".join(f"{name} {cpu:.1f}" for name, cpu in share.stages.items())
+            print(
+                f"round {round_ + 1}: {share.passages:,} passages, {share.texts:,} texts; "
+                f"pipeline {share.pipeline_cpu:.1f} CPU s ({share.pipeline_wall:.1f} wall) = "
+                f"{parts}; raw {share.raw_cpu:.1f} CPU s ({share.raw_wall:.1f} wall); "
+                f"share {share.cpu:.1%} CPU, {share.wall:.1%} wall",
+                flush=True,
             )
-            print(lines[-1], flush=True)
         print(f"median share (CPU): {statistics.median(shares):.1%} over {args.rounds} rounds")
     return 0
 
