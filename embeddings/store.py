@@ -171,10 +171,13 @@ class Manifest:
                 )
 
     def _stamp_holds(self, name: str, path: Path) -> bool:
+        stamp = self.trusted_stamp(name)
+        return stamp is not None and stamp == file_stamp(path)
+
+    def trusted_stamp(self, name: str) -> list[int] | None:
+        """The stamp of `name`, if it was taken long enough after the file's last write."""
         stamp = self.stamps.get(name)
-        if stamp is None or stamp[1] > self.stamped_ns - RACY_NS:
-            return False
-        return stamp == file_stamp(path)
+        return stamp if stamp is not None and stamp[1] <= self.stamped_ns - RACY_NS else None
 
 
 # How long before its stamp a file must have been modified for the stamp to be trusted: far
@@ -411,6 +414,9 @@ def write_generation(
     last and marks it complete. `base` is either written, or a generation whose base files
     are hard-linked (with their checksums) instead. Returns the manifest written."""
     linked: dict[str, str] = {}
+    # A linked file keeps the stamp of its checksum: a fresh one would vouch for whatever
+    # the file holds now, which the old checksum was never compared with.
+    carried: dict[str, list[int]] = {}
     if isinstance(base, Generation):
         for name, checksum in base.manifest.checksums.items():
             if name.startswith("base/"):
@@ -418,6 +424,9 @@ def write_generation(
                 target.parent.mkdir(parents=True, exist_ok=True)
                 _link_or_copy(base.path / name, target)
                 linked[name] = checksum
+                stamp = base.manifest.trusted_stamp(name)
+                if stamp is not None:
+                    carried[name] = stamp
         base_rows = base.manifest.segments["base"]
     else:
         write_segment(directory / "base", base, manifest.dimension)
@@ -435,13 +444,13 @@ def write_generation(
     # Stamped before the checksums are taken: a file changed while they are computed no
     # longer matches its stamp, and is read again at load.
     stamped_ns = time.time_ns()
-    stamps = {name: file_stamp(directory / name) for name in names}
+    stamps = {name: file_stamp(directory / name) for name in names if name not in linked}
     sums = {name: file_checksum(directory / name) for name in names if name not in linked}
     manifest = dataclasses.replace(
         manifest,
         checksums={**sums, **linked},
         segments={"base": base_rows, "delta": [len(delta.passages), len(delta.sentence_vectors)]},
-        stamps=stamps,
+        stamps={**stamps, **carried},
         stamped_ns=stamped_ns,
     )
     manifest.write(directory / "manifest.json")

@@ -12,8 +12,9 @@ query; README "Speed and scale"). It also builds in seconds, where the graph too
 
 Either way the stored float32 rows are the copy of each vector that the ranker scores and that
 incremental builds reuse; a loaded index memory-maps them, so a process starts without reading
-them and holds in memory only the rows its searches touch. `SegmentedIndex` reads a generation's base and delta segments as one
-index, leaving out the rows of articles changed or deleted since the base was written.
+them and holds in memory only the rows its searches touch. `SegmentedIndex` reads a
+generation's base and delta segments as one index, leaving out the rows of articles changed or
+deleted since the base was written.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from embeddings import (
 from embeddings.indexer import build_index
 from embeddings.store import RACY_NS, IndexDirectory, file_checksum
 
-from .test_crash_safety import TOPICS, write_corpus
+from .test_crash_safety import TOPICS, write_corpus, write_files
 from .tiny_encoder import TinyEncoder
 
 
@@ -138,6 +138,27 @@ def test_a_file_written_after_its_stamp_is_read_again_and_found_damaged(
     with pytest.raises(IndexCorruptError, match=r"base/sentences\.faiss is damaged"):
         Engine(index, TinyEncoder()).load()
     assert taken == ["sentences.faiss"]
+
+
+def test_a_base_damaged_under_a_running_engine_is_caught_after_an_update_links_it(
+    built: tuple[Path, Path, Path],
+) -> None:
+    """An update hard-links the base its process holds in memory without reading it again;
+    the new manifest must not vouch for what the file holds now."""
+    data, index, generation = built
+    restamp(generation, 2 * RACY_NS)
+    engine = Engine(index, TinyEncoder())
+    engine.load()  # the base is in memory now: the update below does not read it
+    target = generation / "base/sentences.faiss"
+    written = target.stat().st_mtime_ns
+    flip_a_byte(target)
+    earlier = written - 5 * RACY_NS  # another time, and one a fresh stamp would trust
+    os.utime(target, ns=(earlier, earlier))
+    write_files(data, [("ferry", "Ferry strike ends", "The ferry strike ended on Monday.")])
+    assert engine.build([data]).new == 1  # an update: the damaged base is linked, not read
+    del engine
+    with pytest.raises(IndexCorruptError, match=r"base/sentences\.faiss is damaged"):
+        Engine(index, TinyEncoder()).load()
 
 
 def test_a_stamp_taken_within_a_timestamp_tick_of_a_write_is_not_trusted(
