@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+import embeddings.indexer
 from bot.cli import main
+from embeddings.store import IndexDirectory
 
 from .feedsite import Site
 from .helpers import REPO, WANG_YI_QUESTION, WANG_YI_UN, write
@@ -82,6 +84,26 @@ def test_index_reports_broken_files_and_fails_only_when_nothing_indexed(
     out = capsys.readouterr().out
     assert f"skipped {folder / 'bad.json'}: invalid JSON" in out
     assert "Indexed 1 articles, 1 passages (1 new, 0 changed, 0 removed" in out
+
+
+def test_index_compacts_right_after_an_update_past_the_delta_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder, index = tmp_path / "news", tmp_path / "idx"
+    write(folder, "a.txt", "title Rivers\n\nA readable article about rivers and their floods.\n")
+    assert main(["index", str(folder), "--index-dir", str(index)]) == 0
+    monkeypatch.setattr(embeddings.indexer, "DELTA_LIMIT", 0)
+    write(folder, "b.txt", "title Bridges\n\nThe old stone bridge reopened to cyclists.\n")
+    capsys.readouterr()
+    assert main(["index", str(folder), "--index-dir", str(index)]) == 0
+    captured = capsys.readouterr()
+    assert "1 new" in captured.out
+    assert "Compacting the index" in captured.err
+    assert "Compacted in" in captured.out
+    generation = IndexDirectory(index).current()
+    assert generation is not None
+    manifest = json.loads((generation / "manifest.json").read_text())
+    assert manifest["segments"] == {"base": [2, manifest["sentences"]], "delta": [0, 0]}
 
 
 def test_stats_describes_the_index(
