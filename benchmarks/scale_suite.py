@@ -262,7 +262,8 @@ def _measure(fraction: float, files: list[Path], spares: list[Path], run: Run) -
     generation = engine._current().generation
     for question in run.questions[:5]:  # warm-up: caches, first-call allocations
         engine.search(question)
-    timings, bm25 = _ask(engine, run.questions[5:]), []
+    timings = _ask(engine, run.questions[5:])
+    bm25 = []
     for question in run.questions[5:]:
         started = time.perf_counter()
         generation.lexical.scores(tokenize(question))
@@ -378,10 +379,6 @@ def _rss(index: Path, kind: str, cache: Path) -> tuple[float, int]:
     wall = time.perf_counter() - started
     measured = json.loads(done.stdout.strip().splitlines()[-1])
     return wall, int(measured["rss"])
-
-
-def cold_start(index: Path, kind: str, cache: Path) -> tuple[float, int]:
-    return _rss(index, kind, cache)
 
 
 def _evict(index: Path) -> None:

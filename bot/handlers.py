@@ -341,16 +341,17 @@ async def reindex(update: Update, context: Context) -> None:
     """/reindex: rebuild from the data folder in the background, editing a status message."""
     d = desk(context)
     if d.indexing.locked():
-        await _reply(update, _busy(d) or "A reindex is already running; I'll post its summary "
-                     "when it ends.")  # fmt: skip
+        building = "A reindex is already running; I'll post its summary when it ends."
+        await _reply(update, _busy(d, building))
         return
     await _in_background(context, d, _reindex(update, d))
 
 
-def _busy(d: Desk) -> str | None:
-    if not d.compacting:
-        return None
-    return "The index is being compacted after the last update; try again in a few minutes."
+def _busy(d: Desk, building: str) -> str:
+    """What holds the indexing lock: a compaction, or an admin's build (`building`)."""
+    if d.compacting:
+        return "The index is being compacted after the last update; try again in a few minutes."
+    return building
 
 
 async def _compact_if_due(d: Desk, summary: BuildSummary | None) -> None:
@@ -394,8 +395,8 @@ async def upload(update: Update, context: Context) -> None:
         await _reply(update, _too_big(name, document.file_size, d.upload_max_bytes))
         return
     if d.indexing.locked():
-        await _reply(update, _busy(d) or "A reindex is running; send the file again when it "
-                     "has finished.")  # fmt: skip
+        building = "A reindex is running; send the file again when it has finished."
+        await _reply(update, _busy(d, building))
         return
     await _in_background(context, d, _add_upload(message, document, name, d))
 
