@@ -45,12 +45,12 @@ import numpy as np
 # The archive and the question workload are scale_suite's (run from this folder).
 from scale_suite import TARBALL, questions
 
-import embeddings.vectors
+import embeddings.index.directory.vectors
 from embeddings import Engine
-from embeddings.encoder import load_encoder
-from embeddings.evaluate import evaluate
-from embeddings.indexer import build_from_articles, load_articles
-from embeddings.postgres import PostgresStore
+from embeddings.index.indexer import build_from_articles, load_articles
+from embeddings.index.postgres.store import PostgresStore
+from embeddings.models.encoder import load_encoder
+from embeddings.ranking.evaluate import evaluate
 
 
 class Cached:
@@ -172,7 +172,9 @@ def compare_speed(args: argparse.Namespace, encoder: Cached, root: Path, url: st
     built: dict[str, float] = {}
     for name, store in stores.items():
         # The FAISS store picks flat or the quantized scan by size: force each variant.
-        embeddings.vectors.APPROXIMATE_FROM = 0 if name == "FAISS quantized" else 10**12
+        embeddings.index.directory.vectors.APPROXIMATE_FROM = (
+            0 if name == "FAISS quantized" else 10**12
+        )
         started = time.perf_counter()
         build_from_articles(articles, store, encoder)
         built[name] = time.perf_counter() - started
@@ -215,8 +217,8 @@ def surrogate_search(count: int, encoder: Cached, url: str, limit: int) -> None:
     ones in --vectors each repeated with Gaussian noise (sigma 0.02 per dimension, then
     normalised), so they cluster like real text does. FAISS's quantized scan and pgvector's
     HNSW (the engine's settings) against exact search, k = 100 as for the sentence candidates."""
-    from embeddings.postgres import PgVectors
-    from embeddings.vectors import VectorIndex
+    from embeddings.index.directory.vectors import VectorIndex
+    from embeddings.index.postgres.store import PgVectors
 
     real = np.stack(list(encoder.cache.values())).astype(np.float32)
     rng = np.random.default_rng(20261128)

@@ -1,4 +1,4 @@
-"""Fit when newsdesk declines (embeddings.search DEFAULT_CALIBRATION and
+"""Fit when newsdesk declines (embeddings.ranking.search DEFAULT_CALIBRATION and
 CROSSLINGUAL_CALIBRATION) and print the decline curve.
 
 The question a decline answers is "does this archive hold the answer at all?". Examples:
@@ -30,12 +30,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from embeddings import SentenceTransformerEncoder
-from embeddings.evaluate import load_beir, sample_queries
-from embeddings.fusion import Calibration, decline_curve, fit_logistic, pick_threshold
-from embeddings.indexer import build_from_articles, build_index
-from embeddings.multilingual import MultilingualEncoder, is_english
-from embeddings.search import Searcher
-from embeddings.store import open_current
+from embeddings.index.directory.store import open_current
+from embeddings.index.indexer import build_from_articles, build_index
+from embeddings.models.multilingual import MultilingualEncoder, is_english
+from embeddings.ranking.evaluate import load_beir, sample_queries
+from embeddings.ranking.fusion import Calibration, decline_curve, fit_logistic, pick_threshold
+from embeddings.ranking.search import Searcher
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "eval"

@@ -26,12 +26,12 @@ from pathlib import Path
 import numpy as np
 
 from embeddings import SentenceTransformerEncoder
-from embeddings.evaluate import load_beir, metrics, sample_queries
-from embeddings.indexer import build_from_articles
-from embeddings.lexical import tokenize
-from embeddings.multilingual import MultilingualEncoder
-from embeddings.search import Searcher
-from embeddings.store import open_current
+from embeddings.index.directory.store import open_current
+from embeddings.index.indexer import build_from_articles
+from embeddings.index.lexical import tokenize
+from embeddings.models.multilingual import MultilingualEncoder
+from embeddings.ranking.evaluate import load_beir, metrics, sample_queries
+from embeddings.ranking.search import Searcher
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
 DEPTH = 10

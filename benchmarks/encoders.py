@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.chunking import model_input
-from embeddings.encoder import load_encoder
+from embeddings.models.encoder import load_encoder
+from embeddings.text.chunking import model_input
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared/eval/squad-dev/corpus.jsonl"
 QUESTIONS = CORPUS.with_name("queries.jsonl")

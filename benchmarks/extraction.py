@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from embeddings.extract import extract_page
-from embeddings.html_text import html_to_article
+from embeddings.ingest.extract import extract_page
+from embeddings.ingest.html_text import html_to_article
 from tests.feedsite import CHROME, Document, load_briefings, page_html, wang_yi
 
 

@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 from embeddings import SentenceTransformerEncoder, parse_file
-from embeddings.chunking import chunk_article, model_input
-from embeddings.indexer import build_index, sentence_input
+from embeddings.index.indexer import build_index, sentence_input
+from embeddings.text.chunking import chunk_article, model_input
 
 REPO = Path(__file__).resolve().parent.parent
 TARBALL = REPO.parent / "shared" / "corpora" / "wh-briefings.tar.xz"

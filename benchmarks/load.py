@@ -30,11 +30,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # the fake server lives in the test suite
 
-from bot.app import build_application, started  # noqa: E402
-from bot.botlog import BotLog  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
+from bot.telegram.app import build_application, started  # noqa: E402
+from bot.telegram.botlog import BotLog  # noqa: E402
 from embeddings import Engine, SentenceTransformerEncoder  # noqa: E402
-from embeddings.indexer import build_index  # noqa: E402
+from embeddings.index.indexer import build_index  # noqa: E402
 from tests.e2e.fake_telegram import FakeTelegram  # noqa: E402
 
 ADMIN = 4242

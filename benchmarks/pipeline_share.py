@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from embeddings.encoder import Encoder, load_encoder
-from embeddings.indexer import BuildProgress, build_index
+from embeddings.index.indexer import BuildProgress, build_index
+from embeddings.models.encoder import Encoder, load_encoder
 
 
 class Recording:

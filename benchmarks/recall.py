@@ -8,7 +8,8 @@ vectors of the same model. Recall counts a found row as right when it scores at 
 exact 10th score (the archive repeats sentences; among equal scores either row is exact).
 Each index is asked for 100 results, as the engine asks the sentence index.
 
-Compared: the engine's index (embeddings.vectors.VectorIndex: 4-bit product-quantizer codes
+Compared: the engine's index (embeddings.index.directory.vectors.VectorIndex: 4-bit
+product-quantizer codes
 scanned in full with FAISS fast scan, candidates re-scored exactly on the float32 rows),
 IVF-Flat, and with --hnsw the HNSW graph the engine used before (M 32, efConstruction 200;
 a minute or more to build on 2 cores).
@@ -24,7 +25,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from embeddings.vectors import VectorIndex
+from embeddings.index.directory.vectors import VectorIndex
 
 K = 100
 

@@ -63,10 +63,10 @@ def _candidates(args: argparse.Namespace) -> int:
     from safetensors.torch import load_file, save_file
 
     from embeddings import SentenceTransformerEncoder
-    from embeddings.encoder import resolve_model
-    from embeddings.evaluate import load_beir
-    from embeddings.search import Searcher
-    from embeddings.store import open_current
+    from embeddings.index.directory.store import open_current
+    from embeddings.models.encoder import resolve_model
+    from embeddings.ranking.evaluate import load_beir
+    from embeddings.ranking.search import Searcher
 
     encoder = SentenceTransformerEncoder()
     args.out.mkdir(parents=True, exist_ok=True)

@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 from embeddings import Engine, SentenceTransformerEncoder
-from embeddings.chunking import chunk_article
-from embeddings.indexer import build_from_articles, load_articles
+from embeddings.index.indexer import build_from_articles, load_articles
+from embeddings.text.chunking import chunk_article
 
 REPO = Path(__file__).resolve().parent.parent
 TARBALL = REPO.parent / "shared" / "corpora" / "wh-briefings.tar.xz"

@@ -59,12 +59,12 @@ import numpy.typing as npt
 # Run from this folder: the pipeline-share round is pipeline_share's.
 from pipeline_share import measure as measure_share
 
-import embeddings.indexer
+import embeddings.index.indexer
 from embeddings import Engine
-from embeddings.encoder import Encoder, load_encoder
-from embeddings.indexer import BuildProgress, BuildSummary
-from embeddings.lexical import tokenize
-from embeddings.vectors import RESCORE, VectorIndex
+from embeddings.index.directory.vectors import RESCORE, VectorIndex
+from embeddings.index.indexer import BuildProgress, BuildSummary
+from embeddings.index.lexical import tokenize
+from embeddings.models.encoder import Encoder, load_encoder
 
 REPO = Path(__file__).resolve().parent.parent
 TARBALL = REPO.parent / "shared" / "corpora" / "wh-briefings.tar.xz"
@@ -76,7 +76,7 @@ COLD_START = """
 import json, sys, time
 started = time.perf_counter()
 from pathlib import Path
-from embeddings.encoder import load_encoder
+from embeddings.models.encoder import load_encoder
 from embeddings import Engine
 encoder = load_encoder(sys.argv[2], cache_dir=Path(sys.argv[3]))
 question = "What did the President say about inflation?"
@@ -334,14 +334,14 @@ def _past_the_limit(
 ) -> tuple[float, float, list[float]]:
     """(update s, compaction s, query ms while compacting) for an add that crosses the
     compaction limit: the update is served at once, the compaction runs behind it."""
-    limit = embeddings.indexer.DELTA_LIMIT
-    embeddings.indexer.DELTA_LIMIT = 0  # the next update is over the limit
+    limit = embeddings.index.indexer.DELTA_LIMIT
+    embeddings.index.indexer.DELTA_LIMIT = 0  # the next update is over the limit
     target = data / f"99999-over-{spare.name}"
     try:
         os.link(spare, target)
         summary, over_s, _ = _timed(engine.build, data)
     finally:
-        embeddings.indexer.DELTA_LIMIT = limit
+        embeddings.index.indexer.DELTA_LIMIT = limit
     assert summary.compaction_due
     result: list[float] = []
     worker = threading.Thread(target=lambda: result.append(_timed(engine.compact, data)[1]))

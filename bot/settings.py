@@ -15,11 +15,11 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from embeddings import DEFAULT_MODEL, Engine, NewsdeskError
-from embeddings.backend import IndexStore
-from embeddings.encoder import Encoder, load_encoder
-from embeddings.feeds import FeedPoller
-from embeddings.fetch import USER_AGENT, FetchConfig
-from embeddings.multilingual import MultilingualEncoder
+from embeddings.feeds.fetch import USER_AGENT, FetchConfig
+from embeddings.feeds.poller import FeedPoller
+from embeddings.index.backend import IndexStore
+from embeddings.models.encoder import Encoder, load_encoder
+from embeddings.models.multilingual import MultilingualEncoder
 
 
 class Settings(BaseSettings):
@@ -126,7 +126,9 @@ def index_store(settings: Settings, schema: str | None = None) -> Path | IndexSt
             "NEWSDESK_BACKEND=postgres needs NEWSDESK_DATABASE_URL (postgresql://user:password@"
             "host/database)"
         )
-    from embeddings.postgres import PostgresStore  # psycopg only when this backend is used
+    from embeddings.index.postgres.store import (
+        PostgresStore,  # psycopg only when this backend is used
+    )
 
     return PostgresStore(
         settings.database_url.get_secret_value(),

@@ -4,8 +4,6 @@ The public surface is what this module exports; everything else is an implementa
 This package never imports `bot`.
 """
 
-from embeddings.articles import SUPPORTED_SUFFIXES, Article, parse_file
-from embeddings.encoder import DEFAULT_MODEL, Encoder, SentenceTransformerEncoder
 from embeddings.engine import Engine, IndexStats
 from embeddings.errors import (
     IndexBusyError,
@@ -20,8 +18,10 @@ from embeddings.errors import (
     ParseError,
     QuestionError,
 )
-from embeddings.indexer import BuildProgress, BuildSummary
-from embeddings.search import Answer, Result
+from embeddings.index.indexer import BuildProgress, BuildSummary
+from embeddings.ingest.articles import SUPPORTED_SUFFIXES, Article, parse_file
+from embeddings.models.encoder import DEFAULT_MODEL, Encoder, SentenceTransformerEncoder
+from embeddings.ranking.search import Answer, Result
 
 __all__ = [
     "DEFAULT_MODEL",

@@ -19,19 +19,19 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from embeddings.articles import SUPPORTED_SUFFIXES, Article, article_id_for, parse_file
-from embeddings.backend import IndexStore
-from embeddings.encoder import Encoder
 from embeddings.errors import (
     IndexIncompatibleError,
     IndexMissingError,
     ParseError,
     QuestionError,
 )
-from embeddings.indexer import BuildSummary, ProgressCallback, build_index, compact_index
-from embeddings.multilingual import MultilingualEncoder
-from embeddings.search import Answer, Searcher
-from embeddings.store import DirectoryStore, Manifest
+from embeddings.index.backend import IndexStore
+from embeddings.index.directory.store import DirectoryStore, Manifest
+from embeddings.index.indexer import BuildSummary, ProgressCallback, build_index, compact_index
+from embeddings.ingest.articles import SUPPORTED_SUFFIXES, Article, article_id_for, parse_file
+from embeddings.models.encoder import Encoder
+from embeddings.models.multilingual import MultilingualEncoder
+from embeddings.ranking.search import Answer, Searcher
 
 DEFAULT_MAX_QUESTION_CHARS = 1000
 

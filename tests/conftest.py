@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from embeddings import Engine, SentenceTransformerEncoder
-from embeddings.indexer import build_index
-from embeddings.multilingual import MultilingualEncoder
+from embeddings.index.indexer import build_index
+from embeddings.models.multilingual import MultilingualEncoder
 
 from .feedsite import Briefings, Site, load_briefings, page_html, rewrite_rss, serve
 from .feedsite import atom as atom_feed

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from embeddings import BuildProgress, Encoder, NewsdeskError
-from embeddings import store as store_module
-from embeddings.indexer import build_index
+from embeddings.index.directory import store as store_module
+from embeddings.index.indexer import build_index
 
 from .tiny_encoder import TinyEncoder
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import yaml
 
-from embeddings.articles import parse_plain_text
-from embeddings.markdown_text import markdown_to_paragraphs
+from embeddings.ingest.articles import parse_plain_text
+from embeddings.ingest.markdown_text import markdown_to_paragraphs
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 ARCHIVE = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "wh-briefings.tar.xz"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from embeddings.articles import discover, lead_title, normalize_date, parse_file
 from embeddings.errors import ParseError
+from embeddings.ingest.articles import discover, lead_title, normalize_date, parse_file
 
 from .helpers import DATA, WANG_YI_UN, write
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.botlog import BotLog, _percentile
-from bot.ratelimit import RateLimiter
-from bot.sessions import Sessions
+from bot.telegram.botlog import BotLog, _percentile
+from bot.telegram.ratelimit import RateLimiter
+from bot.telegram.sessions import Sessions
 from embeddings import Answer
 
 

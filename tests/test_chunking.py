@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from embeddings.articles import Article
-from embeddings.chunking import MIN_WORDS, chunk_article
+from embeddings.ingest.articles import Article
+from embeddings.text.chunking import MIN_WORDS, chunk_article
 
 
 def words(text: str) -> int:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-import embeddings.indexer
-from bot.cli import main
-from embeddings.store import IndexDirectory
+import embeddings.index.indexer
+from bot.cli.commands import main
+from embeddings.index.directory.store import IndexDirectory
 
 from .feedsite import Site
 from .helpers import REPO, WANG_YI_QUESTION, WANG_YI_UN, write
@@ -92,7 +92,7 @@ def test_index_compacts_right_after_an_update_past_the_delta_limit(
     folder, index = tmp_path / "news", tmp_path / "idx"
     write(folder, "a.txt", "title Rivers\n\nA readable article about rivers and their floods.\n")
     assert main(["index", str(folder), "--index-dir", str(index)]) == 0
-    monkeypatch.setattr(embeddings.indexer, "DELTA_LIMIT", 0)
+    monkeypatch.setattr(embeddings.index.indexer, "DELTA_LIMIT", 0)
     write(folder, "b.txt", "title Bridges\n\nThe old stone bridge reopened to cyclists.\n")
     capsys.readouterr()
     assert main(["index", str(folder), "--index-dir", str(index)]) == 0

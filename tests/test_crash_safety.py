@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from embeddings import Engine, IndexMissingError
-from embeddings.indexer import build_index
+from embeddings.index.indexer import build_index
 
 from .helpers import REPO
 from .tiny_encoder import TinyEncoder

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from embeddings.cuda_batches import FastBatchEncoder
-from embeddings.encoder import SentenceTransformerEncoder, resolve_model
+from embeddings.models.cuda_batches import FastBatchEncoder
+from embeddings.models.encoder import SentenceTransformerEncoder, resolve_model
 
 
 def test_fast_path_returns_plain_vectors_in_input_order(

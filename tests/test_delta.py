@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-import embeddings.indexer
+import embeddings.index.indexer
 from embeddings import Engine
-from embeddings.indexer import build_index, compact_index
-from embeddings.lexical import tokenize
-from embeddings.store import IndexDirectory, open_current
+from embeddings.index.directory.store import IndexDirectory, open_current
+from embeddings.index.indexer import build_index, compact_index
+from embeddings.index.lexical import tokenize
 
 from .test_crash_safety import ADDED, QUESTIONS, TOPICS
 from .test_crash_safety import write_files as write_articles
@@ -137,7 +137,7 @@ def test_past_the_delta_limit_the_update_answers_at_once_and_compaction_folds_it
     build_index([data], index, TinyEncoder())
     write_articles(data, ADDED[:1])
     assert not build_index([data], index, TinyEncoder()).compaction_due  # a delta of one
-    monkeypatch.setattr(embeddings.indexer, "DELTA_LIMIT", 1)
+    monkeypatch.setattr(embeddings.index.indexer, "DELTA_LIMIT", 1)
     write_articles(data, ADDED[1:])
     update = build_index([data], index, TinyEncoder())
     assert update.compaction_due
@@ -158,7 +158,7 @@ def test_a_change_larger_than_the_base_and_the_limit_is_built_in_full(
     data = write_articles(tmp_path / "data", TOPICS[:1])
     index = tmp_path / "index"
     build_index([data], index, TinyEncoder())
-    monkeypatch.setattr(embeddings.indexer, "DELTA_LIMIT", 1)
+    monkeypatch.setattr(embeddings.index.indexer, "DELTA_LIMIT", 1)
     write_articles(data, TOPICS[1:])
     summary = build_index([data], index, TinyEncoder())
     assert not summary.compaction_due

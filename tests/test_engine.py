@@ -9,7 +9,7 @@ import pytest
 
 from embeddings import Engine, ParseError, SentenceTransformerEncoder
 from embeddings.engine import safe_filename
-from embeddings.indexer import build_index
+from embeddings.index.indexer import build_index
 
 from .helpers import write
 

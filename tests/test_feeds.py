@@ -10,9 +10,16 @@ from pathlib import Path
 import pytest
 
 from embeddings import Engine, SentenceTransformerEncoder
-from embeddings.articles import parse_file
-from embeddings.feeds import FeedListError, FeedPoller, add_feed, feed_list, refresh, remove_feed
-from embeddings.fetch import FetchConfig
+from embeddings.feeds.fetch import FetchConfig
+from embeddings.feeds.poller import (
+    FeedListError,
+    FeedPoller,
+    add_feed,
+    feed_list,
+    refresh,
+    remove_feed,
+)
+from embeddings.ingest.articles import parse_file
 
 from .feedsite import CHROME, Briefings, Document, Site, page_html
 from .helpers import WANG_YI_QUESTION, WANG_YI_UN

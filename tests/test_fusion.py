@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from embeddings.fusion import (
+from embeddings.ranking.fusion import (
     Calibration,
     Weights,
     decline_curve,

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.handlers import is_small_talk
-from bot.render import (
+from bot.telegram.handlers import is_small_talk
+from bot.telegram.render import (
     TELEGRAM_LIMIT,
     answer_html,
     article_messages,

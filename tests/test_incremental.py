@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from embeddings import Engine, SentenceTransformerEncoder
-from embeddings.indexer import build_index
-from embeddings.store import open_current
+from embeddings.index.directory.store import open_current
+from embeddings.index.indexer import build_index
 
 from .helpers import write
 from .test_indexer import ARTICLES, QUESTIONS, archive

@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-import embeddings.store
-from bot.cli import main
+import embeddings.index.directory.store
+from bot.cli.commands import main
 from embeddings import (
     Engine,
     IndexCorruptError,
     IndexIncompatibleError,
     SentenceTransformerEncoder,
 )
-from embeddings.indexer import build_index
-from embeddings.store import RACY_NS, IndexDirectory, file_checksum
+from embeddings.index.directory.store import RACY_NS, IndexDirectory, file_checksum
+from embeddings.index.indexer import build_index
 
 from .test_crash_safety import TOPICS, write_corpus, write_files
 from .tiny_encoder import TinyEncoder
@@ -111,7 +111,7 @@ def checksums_taken(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         taken.append(path.name)
         return file_checksum(path)
 
-    monkeypatch.setattr(embeddings.store, "file_checksum", counting)
+    monkeypatch.setattr(embeddings.index.directory.store, "file_checksum", counting)
     return taken
 
 

@@ -18,8 +18,8 @@ from embeddings import (
     NothingIndexedError,
     SentenceTransformerEncoder,
 )
-from embeddings.indexer import build_index
-from embeddings.store import IndexDirectory
+from embeddings.index.directory.store import IndexDirectory
+from embeddings.index.indexer import build_index
 
 from .helpers import write
 

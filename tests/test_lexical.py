@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from embeddings.lexical import LexicalIndex, tokenize
+from embeddings.index.lexical import LexicalIndex, tokenize
 
 PASSAGES = [
     "Wang Yi met Patrushev in Moscow to discuss security.",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from embeddings import Engine
-from embeddings.multilingual import is_english
+from embeddings.models.multilingual import is_english
 
 from .helpers import WANG_YI_UN
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from embeddings import Engine, IndexIncompatibleError, SentenceTransformerEncoder
-from embeddings.encoder import load_encoder
 from embeddings.errors import ModelUnavailableError
-from embeddings.indexer import build_index
-from embeddings.onnx_encoder import OnnxEncoder
+from embeddings.index.indexer import build_index
+from embeddings.models.encoder import load_encoder
+from embeddings.models.onnx_encoder import OnnxEncoder
 
 from .helpers import WANG_YI_QUESTION, WANG_YI_UN, write
 

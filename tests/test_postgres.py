@@ -13,10 +13,10 @@ import psycopg
 import pytest
 
 from embeddings import Engine, IndexBusyError, IndexIncompatibleError
-from embeddings.indexer import BuildProgress, build_index
-from embeddings.multilingual import DIMENSION as MULTILINGUAL_DIMENSION
-from embeddings.postgres import PostgresStore, redact
-from embeddings.search import Answer
+from embeddings.index.indexer import BuildProgress, build_index
+from embeddings.index.postgres.store import PostgresStore, redact
+from embeddings.models.multilingual import DIMENSION as MULTILINGUAL_DIMENSION
+from embeddings.ranking.search import Answer
 
 from .helpers import write
 from .tiny_encoder import TinyEncoder
@@ -306,8 +306,9 @@ def test_the_default_backend_never_imports_psycopg() -> None:
     import sys
 
     code = (
-        "import sys, bot.cli, bot.app, embeddings.engine, embeddings.evaluate\n"
-        "assert 'psycopg' not in sys.modules and 'embeddings.postgres' not in sys.modules"
+        "import sys, bot.cli, bot.telegram.app, embeddings.engine, embeddings.ranking.evaluate\n"
+        "assert 'psycopg' not in sys.modules\n"
+        "assert 'embeddings.index.postgres.store' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
@@ -318,7 +319,7 @@ def test_the_command_line_indexes_asks_evaluates_and_reports_on_postgres(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from bot.cli import main
+    from bot.cli.commands import main
 
     monkeypatch.setenv("NEWSDESK_BACKEND", "postgres")
     monkeypatch.setenv("NEWSDESK_DATABASE_URL", database_url)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.render import (
+from bot.telegram.render import (
     TELEGRAM_LIMIT,
     answer_html,
     article_messages,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from embeddings import Engine, QuestionError, SentenceTransformerEncoder
-from embeddings.indexer import build_index
+from embeddings.index.indexer import build_index
 
 from .helpers import WANG_YI_QUESTION, WANG_YI_UN, write
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 
-from bot.app import RedactSecrets
+from bot.telegram.app import RedactSecrets
 
 TOKEN = "123456:SECRET-TOKEN-abc"
 

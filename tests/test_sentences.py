@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from embeddings.sentences import sentence_spans, split_sentences
+from embeddings.text.sentences import sentence_spans, split_sentences
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from embeddings.articles import Article
-from embeddings.chunking import chunk_article, model_input
-from embeddings.speakers import named_speaker, speakers
+from embeddings.ingest.articles import Article
+from embeddings.text.chunking import chunk_article, model_input
+from embeddings.text.speakers import named_speaker, speakers
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import embeddings.vectors
+import embeddings.index.directory.vectors
 from embeddings import Engine, SentenceTransformerEncoder
-from embeddings.indexer import build_index
-from embeddings.store import open_current
-from embeddings.vectors import VectorIndex
+from embeddings.index.directory.store import open_current
+from embeddings.index.directory.vectors import VectorIndex
+from embeddings.index.indexer import build_index
 
 from .helpers import WANG_YI_QUESTION, WANG_YI_UN, write
 
@@ -55,7 +55,7 @@ def test_a_search_for_few_results_still_rescores_enough_candidates() -> None:
 def test_an_engine_over_quantized_indexes_answers_as_before(
     encoder: SentenceTransformerEncoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(embeddings.vectors, "APPROXIMATE_FROM", 3)
+    monkeypatch.setattr(embeddings.index.directory.vectors, "APPROXIMATE_FROM", 3)
     data = tmp_path / "data"
     write(data, "wang.txt", f"Wang Yi meets Patrushev\n\n{WANG_YI_UN}\n")
     write(data, "harbour.txt", "Harbour reopens\n\nThe northern pier reopened after repairs.\n")

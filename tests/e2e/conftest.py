@@ -1,4 +1,5 @@
-"""The real bot (bot.app.build_application + bot.app.started, as `newsdesk serve` runs it),
+"""The real bot (bot.telegram.app.build_application + bot.telegram.app.started, as
+`newsdesk serve` runs it),
 over the real engine, talking real HTTP to a fake Bot API server on 127.0.0.1."""
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from bot.app import App, build_application, started
-from bot.botlog import BotLog
 from bot.settings import Settings, load_settings
+from bot.telegram.app import App, build_application, started
+from bot.telegram.botlog import BotLog
 from embeddings import Engine, SentenceTransformerEncoder
 
 from .fake_telegram import FakeTelegram

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-import embeddings.indexer
-from embeddings.store import IndexDirectory
+import embeddings.index.indexer
+from embeddings.index.directory.store import IndexDirectory
 
 from ..helpers import WANG_YI_QUESTION, WANG_YI_UN
 from .conftest import ADMIN_ID, BotFactory, RunningBot
@@ -360,7 +360,7 @@ async def test_an_update_past_the_delta_limit_answers_at_once_and_is_compacted_b
         # A first upload makes the index this bot's own (English only): the next one is an
         # update of it.
         await upload(tg, admin, "ferry.jsonl", json.dumps(ferry).encode())
-        monkeypatch.setattr(embeddings.indexer, "DELTA_LIMIT", 0)
+        monkeypatch.setattr(embeddings.index.indexer, "DELTA_LIMIT", 0)
         done = await upload(tg, admin, "bridge.jsonl", json.dumps(bridge).encode())
         assert "1 new" in done.text
         assert "Compacting the index in the background" in done.text
@@ -371,7 +371,7 @@ async def test_an_update_past_the_delta_limit_answers_at_once_and_is_compacted_b
                 break
             await asyncio.sleep(0.2)
         assert delta_passages(bot) == 0
-        monkeypatch.setattr(embeddings.indexer, "DELTA_LIMIT", 2_000)
+        monkeypatch.setattr(embeddings.index.indexer, "DELTA_LIMIT", 2_000)
         answer = await ask(tg, admin, "When did the old bridge reopen to cyclists?")
         assert "reopened to cyclists" in answer.formatted("bold")[0]
         status = await ask(tg, admin, "/reindex")  # the lock is free again

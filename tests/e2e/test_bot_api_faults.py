@@ -7,8 +7,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bot.retry import safe_to_retry
-from bot.telegram import BadRequest, NetworkError, TimedOut
+from bot.telegram.api import BadRequest, NetworkError, TimedOut
+from bot.telegram.retry import safe_to_retry
 
 from ..helpers import WANG_YI_QUESTION, WANG_YI_UN
 from .conftest import BotFactory

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from embeddings import SentenceTransformerEncoder
-from embeddings.indexer import build_index
-from embeddings.postgres import PostgresStore
+from embeddings.index.indexer import build_index
+from embeddings.index.postgres.store import PostgresStore
 
 from ..helpers import DATA, WANG_YI_QUESTION, WANG_YI_UN, newsdesk_serve, write
 from .fake_telegram import FakeTelegram

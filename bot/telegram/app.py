@@ -10,16 +10,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlparse
 
-from bot import handlers
-from bot.botlog import BotLog
-from bot.handlers import Desk
-from bot.polling import Poller
-from bot.progressbar import ProgressBar
-from bot.ratelimit import RateLimiter
-from bot.retry import RetryingRateLimiter
-from bot.sessions import Sessions
+from bot.cli.progressbar import ProgressBar
 from bot.settings import Settings, SettingsError, feed_poller, make_engine, secrets_of
-from bot.telegram import (
+from bot.telegram import handlers
+from bot.telegram.api import (
     Application,
     ApplicationBuilder,
     BotCommand,
@@ -32,6 +26,12 @@ from bot.telegram import (
     Update,
     filters,
 )
+from bot.telegram.botlog import BotLog
+from bot.telegram.handlers import Desk
+from bot.telegram.polling import Poller
+from bot.telegram.ratelimit import RateLimiter
+from bot.telegram.retry import RetryingRateLimiter
+from bot.telegram.sessions import Sessions
 from embeddings import Engine
 
 logger = logging.getLogger(__name__)
@@ -193,7 +193,7 @@ async def started(app: App, poll_timeout: int = 10) -> AsyncIterator[App]:
     shut down on exit. `newsdesk serve` and the end-to-end tests both run the bot this way.
 
     On the way out polling stops first, answers being written are finished, and only then
-    are their updates confirmed to Telegram (see bot.polling)."""
+    are their updates confirmed to Telegram (see bot.telegram.polling)."""
     async with app:  # initialize() and, on the way out, shutdown()
         await _register_commands(app)
         await app.bot.delete_webhook()  # getUpdates is refused while a webhook is set

@@ -46,8 +46,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from embeddings.articles import Article
-from embeddings.backend import DenseLexicalScores, IndexGeneration, LexicalScores
 from embeddings.errors import (
     IndexBusyError,
     IndexCorruptError,
@@ -56,9 +54,11 @@ from embeddings.errors import (
     IndexWriteError,
     NewsdeskError,
 )
-from embeddings.lexical import LexicalIndex, LexicalSegment
-from embeddings.multilingual import DIMENSION as MULTILINGUAL_DIMENSION
-from embeddings.vectors import SegmentedIndex, VectorIndex
+from embeddings.index.backend import DenseLexicalScores, IndexGeneration, LexicalScores
+from embeddings.index.directory.vectors import SegmentedIndex, VectorIndex
+from embeddings.index.lexical import LexicalIndex, LexicalSegment
+from embeddings.ingest.articles import Article
+from embeddings.models.multilingual import DIMENSION as MULTILINGUAL_DIMENSION
 
 # 2: the manifest holds a checksum of every other file in the generation.
 # 3: base and delta segments, files.json, BM25 as term counts, passages.speaker.

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from embeddings.backend import IndexGeneration, VectorSpace
-from embeddings.encoder import Encoder
-from embeddings.fusion import Calibration, Weights, fuse, fuse_crosslingual
-from embeddings.lexical import QueryTerms, tokenize
-from embeddings.multilingual import MultilingualEncoder, is_english
+from embeddings.index.backend import IndexGeneration, VectorSpace
+from embeddings.index.lexical import QueryTerms, tokenize
+from embeddings.models.encoder import Encoder
+from embeddings.models.multilingual import MultilingualEncoder, is_english
+from embeddings.ranking.fusion import Calibration, Weights, fuse, fuse_crosslingual
 
 Floats = npt.NDArray[np.float32]
 Rows = npt.NDArray[np.int64]

@@ -15,7 +15,7 @@ from functools import cache
 from types import ModuleType
 
 from embeddings.errors import MissingDependencyError
-from embeddings.html_text import html_to_article
+from embeddings.ingest.html_text import html_to_article
 
 # trafilatura writes list items as "- item"; the bullet is layout, not text.
 _BULLET = re.compile(r"^\s*[-*•]\s+")

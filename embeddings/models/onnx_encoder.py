@@ -23,8 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from embeddings.encoder import DEFAULT_MODEL, Progress, Vectors, check_mean_pooled, resolve_model
 from embeddings.errors import MissingDependencyError, ModelUnavailableError
+from embeddings.models.encoder import (
+    DEFAULT_MODEL,
+    Progress,
+    Vectors,
+    check_mean_pooled,
+    resolve_model,
+)
 
 try:
     import onnxruntime

@@ -16,12 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot import render
-from bot.botlog import BotLog
-from bot.progress import StatusMessage
-from bot.ratelimit import RateLimiter
-from bot.sessions import Session, Sessions
-from bot.telegram import (
+from bot.telegram import render
+from bot.telegram.api import (
     ChatType,
     ContextTypes,
     Document,
@@ -36,8 +32,12 @@ from bot.telegram import (
     TelegramError,
     Update,
 )
+from bot.telegram.botlog import BotLog
+from bot.telegram.progress import StatusMessage
+from bot.telegram.ratelimit import RateLimiter
+from bot.telegram.sessions import Session, Sessions
 from embeddings import Answer, BuildSummary, Engine, IndexStats, NewsdeskError, QuestionError
-from embeddings.feeds import FeedPoller, add_feed, feed_list, refresh, remove_feed
+from embeddings.feeds.poller import FeedPoller, add_feed, feed_list, refresh, remove_feed
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 @dataclass
 class Desk:
-    """What the handlers work with, assembled once in `bot.app`."""
+    """What the handlers work with, assembled once in `bot.telegram.app`."""
 
     engine: Engine
     log: BotLog
@@ -321,7 +321,7 @@ def admin_only(handler: Handler) -> Handler:
 async def _in_background(context: Context, d: Desk, job: Coroutine[Any, Any, None]) -> None:
     """Run a long job (a build) after its update has been handled, holding the indexing lock.
 
-    An update is confirmed to Telegram when its handler returns (bot.polling): a build of
+    An update is confirmed to Telegram when its handler returns (bot.telegram.polling): a build of
     minutes must not hold back the confirmation of every update after it. Callers check that
     the lock is free first; acquiring a free asyncio.Lock does not suspend, so no second job
     can slip in between the check and this."""
@@ -405,7 +405,7 @@ async def _add_upload(message: Message, document: Document, name: str, d: Desk) 
     status = await StatusMessage.post(message, f"Checking {name}…", d.progress_edit_seconds)
     try:
         content = bytes(await (await document.get_file()).download_as_bytearray())
-    except TelegramError:  # retried already (bot.retry); the admin can send it again
+    except TelegramError:  # retried already (bot.telegram.retry); the admin can send it again
         # The reason stays in the log: a download error may quote the file URL, token and all.
         logger.warning("could not download upload %r", name, exc_info=True)
         await status.finish(f"Could not download {name}; please send it again.")

@@ -1,5 +1,6 @@
 """Where an index lives, as the ranker and the indexer see it: one small interface that the
-FAISS index directory (`embeddings.store`) and PostgreSQL (`embeddings.postgres`) implement.
+FAISS index directory (`embeddings.index.directory`) and PostgreSQL
+(`embeddings.index.postgres`) implement.
 
 `Searcher` (fusion, answer sentence, decline) and the indexer (planning, encoding, vector
 reuse) are written once against these protocols, so both backends give the same answers for
@@ -16,8 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 if TYPE_CHECKING:
-    from embeddings.lexical import LexicalIndex
-    from embeddings.store import Manifest, SegmentRows
+    from embeddings.index.directory.store import Manifest, SegmentRows
+    from embeddings.index.lexical import LexicalIndex
 
 Matrix = npt.NDArray[np.float32]
 Ids = npt.NDArray[np.int64]

@@ -111,7 +111,7 @@ def load_encoder(
         )
     if cache_dir is None:
         raise ModelUnavailableError(f"the {kind} encoder needs a folder to cache its model file")
-    from embeddings.onnx_encoder import OnnxEncoder
+    from embeddings.models.onnx_encoder import OnnxEncoder
 
     return OnnxEncoder(
         model, cache_dir=cache_dir, variant="int8" if kind == "onnx-int8" else "fp32"
@@ -168,7 +168,7 @@ class SentenceTransformerEncoder:
         self._lock = threading.Lock()
         self._fast: Any = None
         if device.startswith("cuda") and _mean_pooled(path):
-            from embeddings.cuda_batches import FastBatchEncoder
+            from embeddings.models.cuda_batches import FastBatchEncoder
 
             # Half precision and host work overlapped with the GPU; see cuda_batches.py.
             self._fast = FastBatchEncoder(

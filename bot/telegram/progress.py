@@ -11,8 +11,8 @@ import asyncio
 import contextlib
 import logging
 
-from bot.render import progress_text
-from bot.telegram import Message, TelegramError
+from bot.telegram.api import Message, TelegramError
+from bot.telegram.render import progress_text
 from embeddings import BuildProgress
 
 logger = logging.getLogger(__name__)

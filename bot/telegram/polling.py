@@ -16,7 +16,7 @@ import contextlib
 import logging
 from typing import Any
 
-from bot.telegram import Application, RetryAfter, TelegramError, Update
+from bot.telegram.api import Application, RetryAfter, TelegramError, Update
 
 logger = logging.getLogger(__name__)
 

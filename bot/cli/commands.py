@@ -15,16 +15,16 @@ from typing import Any
 
 from tqdm import tqdm
 
-from bot.progressbar import ProgressBar
-from bot.render import human_date, json_answer, poll_text, terminal_answer
+from bot.cli.progressbar import ProgressBar
 from bot.settings import Settings, feed_poller, index_store, load_settings, make_engine
+from bot.telegram.render import human_date, json_answer, poll_text, terminal_answer
 from embeddings import (
     BuildSummary,
     IndexMissingError,
     NewsdeskError,
 )
-from embeddings.feeds import feed_list, refresh
-from embeddings.multilingual import is_english
+from embeddings.feeds.poller import feed_list, refresh
+from embeddings.models.multilingual import is_english
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -186,7 +186,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
-    from embeddings.evaluate import evaluate
+    from embeddings.ranking.evaluate import evaluate
 
     engine = make_engine(settings)
     bar: tqdm[Any] | None = None
@@ -254,7 +254,7 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import run
+    from bot.telegram.app import run
 
     run(settings, webhook_url=args.webhook, debug=args.debug)
     return 0

@@ -21,9 +21,9 @@ from typing import Any
 import yaml
 
 from embeddings.errors import ParseError
-from embeddings.extract import extract_page
-from embeddings.markdown_text import markdown_to_paragraphs
-from embeddings.sentences import split_sentences
+from embeddings.ingest.extract import extract_page
+from embeddings.ingest.markdown_text import markdown_to_paragraphs
+from embeddings.text.sentences import split_sentences
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".jsonl", ".json", ".html", ".htm")
 # Files that document an archive folder rather than belong to it (data/README.md credits sources).
@@ -299,7 +299,7 @@ def article_from_record(record: Any, fallback_id: str) -> Article:
 
 
 def parse_html(text: str, article_id: str, url: str | None = None) -> Article:
-    """A web page's article (boilerplate removed by `embeddings.extract`)."""
+    """A web page's article (boilerplate removed by `embeddings.ingest.extract`)."""
     page = extract_page(text, url)
     paragraphs = [p for p in (clean_inline(p) for p in page.paragraphs) if p]
     if not paragraphs:

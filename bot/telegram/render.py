@@ -12,10 +12,10 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bot.botlog import Usage
+from bot.telegram.botlog import Usage
 from embeddings import Answer, Article, BuildProgress, BuildSummary, IndexStats, Result
-from embeddings.feeds import PollReport
-from embeddings.feedstore import FeedState
+from embeddings.feeds.poller import PollReport
+from embeddings.feeds.state import FeedState
 
 TELEGRAM_LIMIT = 4096  # characters of visible text per message
 PASSAGE_CHARS = 700  # a passage in a chat answer is trimmed around its answer to about this

@@ -25,14 +25,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from embeddings.articles import Article, discover
-from embeddings.backend import IndexGeneration, IndexStore, Matrix, VectorSpace
-from embeddings.chunking import Passage, chunk_article, model_input
-from embeddings.encoder import Encoder, Vectors
 from embeddings.errors import NothingIndexedError
-from embeddings.lexical import LexicalSegment
-from embeddings.multilingual import MultilingualEncoder
-from embeddings.store import (
+from embeddings.index.backend import IndexGeneration, IndexStore, Matrix, VectorSpace
+from embeddings.index.directory.store import (
     FORMAT_VERSION,
     ArticleRow,
     DirectoryStore,
@@ -41,7 +36,12 @@ from embeddings.store import (
     PassageRow,
     SegmentRows,
 )
-from embeddings.updates import FileTable, Update, dead_passage_inputs, plan_update, read_files
+from embeddings.index.lexical import LexicalSegment
+from embeddings.index.updates import FileTable, Update, dead_passage_inputs, plan_update, read_files
+from embeddings.ingest.articles import Article, discover
+from embeddings.models.encoder import Encoder, Vectors
+from embeddings.models.multilingual import MultilingualEncoder
+from embeddings.text.chunking import Passage, chunk_article, model_input
 
 # Passages in the delta (or base passages it replaces) past which an update asks for
 # compaction: a full build, without encoding, folding the delta into a new base. It bounds
@@ -334,7 +334,7 @@ def _commit(
 
 
 def _empty_delta(base: SegmentRows, dimension: int, multilingual: bool) -> SegmentRows:
-    from embeddings.multilingual import DIMENSION as MULTILINGUAL_DIMENSION
+    from embeddings.models.multilingual import DIMENSION as MULTILINGUAL_DIMENSION
 
     nothing = np.zeros((0, dimension), dtype=np.float32)
     translated = np.zeros((0, MULTILINGUAL_DIMENSION), dtype=np.float32)

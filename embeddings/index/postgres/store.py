@@ -44,7 +44,6 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 import numpy.typing as npt
 
-from embeddings.backend import DenseLexicalScores, Ids, IndexGeneration, LexicalScores, Matrix
 from embeddings.errors import (
     DatabaseError,
     IndexBusyError,
@@ -53,9 +52,8 @@ from embeddings.errors import (
     MissingDependencyError,
     NewsdeskError,
 )
-from embeddings.lexical import LexicalIndex
-from embeddings.multilingual import DIMENSION as MULTILINGUAL_DIMENSION
-from embeddings.store import (
+from embeddings.index.backend import DenseLexicalScores, Ids, IndexGeneration, LexicalScores, Matrix
+from embeddings.index.directory.store import (
     FORMAT_VERSION,
     ArticleRow,
     Manifest,
@@ -63,7 +61,9 @@ from embeddings.store import (
     SegmentRows,
     passage_key,
 )
-from embeddings.vectors import APPROXIMATE_FROM
+from embeddings.index.directory.vectors import APPROXIMATE_FROM
+from embeddings.index.lexical import LexicalIndex
+from embeddings.models.multilingual import DIMENSION as MULTILINGUAL_DIMENSION
 
 try:
     import psycopg

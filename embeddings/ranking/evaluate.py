@@ -16,14 +16,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from embeddings.articles import Article, clean_inline
-from embeddings.backend import IndexStore
-from embeddings.encoder import Encoder
 from embeddings.errors import ParseError
-from embeddings.indexer import ProgressCallback, build_from_articles
-from embeddings.multilingual import MultilingualEncoder
-from embeddings.search import Searcher
-from embeddings.store import DirectoryStore
+from embeddings.index.backend import IndexStore
+from embeddings.index.directory.store import DirectoryStore
+from embeddings.index.indexer import ProgressCallback, build_from_articles
+from embeddings.ingest.articles import Article, clean_inline
+from embeddings.models.encoder import Encoder
+from embeddings.models.multilingual import MultilingualEncoder
+from embeddings.ranking.search import Searcher
 
 _SEED = 20261128
 _DEPTH = 10

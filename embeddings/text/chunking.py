@@ -18,9 +18,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from embeddings.articles import Article
-from embeddings.sentences import Span, sentence_spans
-from embeddings.speakers import named_speaker, speakers
+from embeddings.ingest.articles import Article
+from embeddings.text.sentences import Span, sentence_spans
+from embeddings.text.speakers import named_speaker, speakers
 
 TokenCounter = Callable[[str], int]
 

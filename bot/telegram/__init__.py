@@ -1,0 +1,1 @@
+"""The Telegram bot: application, handlers, rendering to HTML, sessions, polling."""

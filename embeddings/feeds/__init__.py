@@ -1,0 +1,1 @@
+"""News feeds: polite fetching, RSS/Atom parsing, poll state, saving and indexing new articles."""

@@ -1,0 +1,1 @@
+"""The index in PostgreSQL + pgvector, shared by several replicas (needs the `postgres` extra)."""

@@ -1,0 +1,1 @@
+"""Articles in: file formats, web-page extraction, upload validation."""

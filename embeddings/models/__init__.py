@@ -1,0 +1,1 @@
+"""Text → unit vectors: one encoder interface, each model library behind one module."""

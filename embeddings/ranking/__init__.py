@@ -1,0 +1,1 @@
+"""Question → ranked, cited passages: candidates, fusion, answer sentence, decline, evaluation."""

@@ -1,0 +1,1 @@
+"""Text as the models see it: sentences, speakers, passages (chunking), language."""
