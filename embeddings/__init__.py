@@ -20,7 +20,8 @@ from embeddings.errors import (
 )
 from embeddings.index.indexer import BuildProgress, BuildSummary
 from embeddings.ingest.articles import SUPPORTED_SUFFIXES, Article, parse_file
-from embeddings.models.encoder import DEFAULT_MODEL, Encoder, SentenceTransformerEncoder
+from embeddings.models.encoder import DEFAULT_MODEL, Encoder
+from embeddings.models.torch_encoder import SentenceTransformerEncoder
 from embeddings.ranking.search import Answer, Result
 
 __all__ = [

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from embeddings.models.cuda_batches import FastBatchEncoder
-from embeddings.models.encoder import SentenceTransformerEncoder, resolve_model
+from embeddings.models.encoder import resolve_model
+from embeddings.models.torch_encoder import SentenceTransformerEncoder
 
 
 def test_fast_path_returns_plain_vectors_in_input_order(
