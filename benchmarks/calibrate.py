@@ -1,5 +1,7 @@
-"""Fit when newsdesk declines (embeddings.ranking.search DEFAULT_CALIBRATION and
-CROSSLINGUAL_CALIBRATION) and print the decline curve.
+"""Fit when newsdesk declines, print the decline curve, and with --write ship the fit.
+
+What is fitted: the english_calibration and crosslingual_calibration entries of
+embeddings/ranking/weights.json.
 
 The question a decline answers is "does this archive hold the answer at all?". Examples:
 
@@ -13,32 +15,45 @@ English questions are scored from MiniLM's signals of the top passage (dense, be
 rare-word coverage); questions in other languages from the multilingual similarity of the top
 passage. Each model is fitted on one seeded half; the threshold is the highest that declines at
 most 4% of that half's answerable questions; both are then scored on the other half. Finally
-everything is refitted on all examples for the values to ship.
+everything is refitted on all examples for the values to ship; `--write` writes them, with
+what they were fitted and checked on, into weights.json.
 
-    python benchmarks/calibrate.py [--limit 1500] [--news-index DIR] [--squad-index DIR]
+    python -m benchmarks.calibrate --eval-dir DIR [--limit 1500] [--news-index DIR]
+        [--squad-index DIR] [--write]
+
+`--eval-dir` holds the BEIR folders news-dev, squad-dev and xquad-crosslingual-dev.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import datetime as dt
 import functools
 import json
 import random
+import shlex
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from benchmarks.common import SHIPPED_DATA
 from embeddings import SentenceTransformerEncoder
 from embeddings.index.directory.store import open_current
 from embeddings.index.indexer import build_from_articles, build_index
 from embeddings.models.multilingual import MultilingualEncoder, is_english
 from embeddings.ranking.evaluate import load_beir, sample_queries
-from embeddings.ranking.fusion import Calibration, decline_curve, fit_logistic, pick_threshold
+from embeddings.ranking.fusion import (
+    Calibration,
+    CurvePoint,
+    decline_curve,
+    fit_logistic,
+    pick_threshold,
+)
 from embeddings.ranking.search import Searcher
+from embeddings.ranking.weights import Fitted, Provenance, shipped, write
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared" / "eval"
 ENGLISH = ["dense", "sentence", "coverage"]
 CROSSLINGUAL = ["translated", "sentence", "margin"]
 MAX_ANSWERABLE_DECLINED = 0.04  # fitted to 4% so the held-out half stays under 5%
@@ -72,7 +87,8 @@ def fit(rows: list[Row], names: list[str]) -> Calibration:
     )
 
 
-def report(title: str, rows: list[Row], calibration: Calibration) -> None:
+def report(title: str, rows: list[Row], calibration: Calibration) -> CurvePoint:
+    """Prints, and returns, what the calibration declines among `rows`."""
     probabilities = [calibration.probability(r) for r in rows]
     answerable = [r["answerable"] == 1.0 for r in rows]
     [point] = decline_curve(probabilities, answerable, [calibration.threshold])
@@ -80,6 +96,7 @@ def report(title: str, rows: list[Row], calibration: Calibration) -> None:
         f"{title:<46} n={len(rows):>5}  answerable declined {point.answerable_declined:6.1%}  "
         f"absent declined {point.absent_declined:6.1%}"
     )
+    return point
 
 
 def curve(rows: list[Row], calibration: Calibration) -> None:
@@ -97,13 +114,17 @@ def curve(rows: list[Row], calibration: Calibration) -> None:
         )
 
 
-def calibrate(name: str, groups: dict[str, list[Row]], names: list[str]) -> Calibration:
+def calibrate(
+    name: str, groups: dict[str, list[Row]], names: list[str], command: str
+) -> Fitted[Calibration]:
+    """Fitted on one seeded half and scored on the other, then refitted on everything: the
+    refit, with that provenance."""
     everything = [row for rows in groups.values() for row in rows]
     random.Random(7).shuffle(everything)
     half = len(everything) // 2
     fitted = fit(everything[:half], names)
     print(f"\n== {name}: fitted on one half ({half}), scored on the other")
-    report("held-out half", everything[half:], fitted)
+    held_out = report("held-out half", everything[half:], fitted)
     curve(everything[half:], fitted)
     final = fit(everything, names)
     print(f"   refitted on everything ({len(everything)}), per group:")
@@ -112,25 +133,52 @@ def calibrate(name: str, groups: dict[str, list[Row]], names: list[str]) -> Cali
     print("   to ship:", json.dumps({"coefficients": final.coefficients,
                                       "intercept": final.intercept,
                                       "threshold": final.threshold}))  # fmt: skip
-    return final
+    groups_seen = "; ".join(f"{title}: {len(rows)}" for title, rows in groups.items())
+    return Fitted(
+        final,
+        Provenance(
+            fitted_on=(
+                f"All {len(everything)} examples ({groups_seen}). Threshold: the highest "
+                f"declining at most {MAX_ANSWERABLE_DECLINED:.0%} of answerable questions."
+            ),
+            checked_on=(
+                f"Fitted first on one seeded half and scored on the other "
+                f"({len(everything) - half} examples): "
+                f"{held_out.answerable_declined:.1%} of answerable questions declined, "
+                f"{held_out.absent_declined:.1%} of absent-topic questions declined."
+            ),
+            command=command,
+            date=dt.datetime.now(dt.UTC).date().isoformat(),
+        ),
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--eval-dir",
+        type=Path,
+        required=True,
+        help="holds news-dev, squad-dev and xquad-crosslingual-dev",
+    )
     parser.add_argument("--limit", type=int, default=1500, help="SQuAD and XQuAD questions")
     parser.add_argument("--news-index", type=Path, help="index of data/ (built when absent)")
     parser.add_argument("--squad-index", type=Path, help="index of the SQuAD corpus")
+    parser.add_argument(
+        "--write", action="store_true", help="write the refitted calibrations into weights.json"
+    )
     args = parser.parse_args()
+    command = shlex.join(["python", "-m", "benchmarks.calibrate", *sys.argv[1:]])
     encoder = SentenceTransformerEncoder()
     multilingual = MultilingualEncoder()
-    news = load_beir(SHARED / "news-dev")
-    squad = load_beir(SHARED / "squad-dev")
-    xquad = load_beir(SHARED / "xquad-crosslingual-dev")
+    news = load_beir(args.eval_dir / "news-dev")
+    squad = load_beir(args.eval_dir / "squad-dev")
+    xquad = load_beir(args.eval_dir / "xquad-crosslingual-dev")
     with tempfile.TemporaryDirectory() as scratch:
         news_index = args.news_index or Path(scratch) / "news"
         squad_index = args.squad_index or Path(scratch) / "squad"
         if not (news_index / "CURRENT").exists():
-            build_index([REPO / "data"], news_index, encoder, multilingual=multilingual)
+            build_index([SHIPPED_DATA], news_index, encoder, multilingual=multilingual)
         if not (squad_index / "CURRENT").exists():
             build_from_articles(squad.corpus, squad_index, encoder, multilingual=multilingual)
         searchers: dict[str, Searcher] = {
@@ -165,8 +213,11 @@ def main() -> int:
             "XQuAD on the news archive (absent)": on_news(xquad_questions, False),
         }
         near_misses = [news.queries[q] for q in news.queries if not news.qrels.get(q)]
-        calibration = calibrate("English questions", english, ENGLISH)
-        calibrate("Questions in other languages", crosslingual, CROSSLINGUAL)
+        english_fit = calibrate("English questions", english, ENGLISH, command)
+        crosslingual_fit = calibrate(
+            "Questions in other languages", crosslingual, CROSSLINGUAL, command
+        )
+        calibration = english_fit.value
         declined = sum(
             calibration.probability(row) < calibration.threshold
             for row in on_news(near_misses, False)
@@ -175,6 +226,15 @@ def main() -> int:
             f"\nnews-dev's unanswerable questions (the topic is in the archive, the fact is not): "
             f"{declined} of {len(near_misses)} declined"
         )
+    if args.write:
+        write(
+            dataclasses.replace(
+                shipped(),
+                english_calibration=english_fit,
+                crosslingual_calibration=crosslingual_fit,
+            )
+        )
+        print("written to embeddings/ranking/weights.json")
     return 0
 
 

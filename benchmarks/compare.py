@@ -1,10 +1,10 @@
 """newsdesk's ranking beside the usual baselines, measured in one run on the same index.
 
-    python benchmarks/compare.py [--sets squad-dev,xquad-crosslingual-dev,news-dev] [--limit N]
-                                 [--keep-index DIR]
+    python -m benchmarks.compare --sets DIR[,DIR…] [--limit N] [--keep-index DIR]
+        [--no-multilingual]
 
-For each BEIR set under ../shared/eval it builds one index (MiniLM passages and sentences,
-BM25, multilingual passages) and ranks every judged question four ways:
+For each BEIR folder in `--sets` (e.g. ../shared/eval/squad-dev) it builds one index (MiniLM
+passages and sentences, BM25, multilingual passages) and ranks every judged question four ways:
 
 - dense: the question's MiniLM vector against the (title-aware) passage vectors, FAISS flat;
 - BM25: bm25s over title + passage, stemmed;
@@ -25,29 +25,17 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.common import timed_each
 from embeddings import SentenceTransformerEncoder
 from embeddings.index.directory.store import open_current
 from embeddings.index.indexer import build_from_articles
 from embeddings.index.lexical import tokenize
 from embeddings.models.multilingual import MultilingualEncoder
-from embeddings.ranking.evaluate import load_beir, metrics, sample_queries
+from embeddings.ranking.evaluate import load_beir, sample_queries
+from embeddings.ranking.metrics import DEPTH, distinct, metrics
 from embeddings.ranking.search import Searcher
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
-DEPTH = 10
 RRF_K = 60
-
-
-def articles_of(article_ids: list[str], rows: list[int]) -> list[str]:
-    """Unique article ids in ranked order, at most DEPTH."""
-    seen: list[str] = []
-    for row in rows:
-        article = article_ids[row]
-        if article not in seen:
-            seen.append(article)
-            if len(seen) == DEPTH:
-                break
-    return seen
 
 
 def rankers(searcher: Searcher) -> dict[str, Callable[[str], list[int]]]:
@@ -78,7 +66,9 @@ def rankers(searcher: Searcher) -> dict[str, Callable[[str], list[int]]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sets", default="squad-dev,xquad-crosslingual-dev,news-dev")
+    parser.add_argument(
+        "--sets", required=True, help="BEIR folders, comma-separated (one table each)"
+    )
     parser.add_argument("--limit", type=int, help="seeded sample of questions per set")
     parser.add_argument("--no-multilingual", action="store_true")
     parser.add_argument(
@@ -89,8 +79,9 @@ def main() -> int:
     multilingual = None if args.no_multilingual else MultilingualEncoder()
     built: dict[tuple[str, ...], Path] = {}
     with tempfile.TemporaryDirectory() as scratch:
-        for name in args.sets.split(","):
-            data = load_beir(SHARED / name)
+        for folder in (Path(f) for f in args.sets.split(",")):
+            name = folder.name
+            data = load_beir(folder)
             key = tuple(a.id for a in data.corpus)
             if key not in built:  # XQuAD asks about the SQuAD paragraphs: one index serves both
                 built[key] = (args.keep_index or Path(scratch)) / name
@@ -106,9 +97,9 @@ def main() -> int:
             print(f"\n{name}: {len(ids)} questions")
             print(f"{'ranking':<20}{'hit@1':>8}{'hit@5':>8}{'hit@10':>8}{'MRR@10':>8}{'ms/q':>8}")
             for label, rank in rankers(searcher).items():
-                started = time.perf_counter()
-                ranked = [articles_of(article_ids, rank(data.queries[q])) for q in ids]
-                ms = (time.perf_counter() - started) * 1000 / max(len(ids), 1)
+                rows, timings = timed_each(rank, (data.queries[q] for q in ids))
+                ranked = [distinct(article_ids[r] for r in ranked_rows) for ranked_rows in rows]
+                ms = sum(timings) / max(len(ids), 1)
                 m = metrics(ranked, gold)
                 print(
                     f"{label:<20}{m['hit@1']:>8.3f}{m['hit@5']:>8.3f}{m['hit@10']:>8.3f}"

@@ -1,48 +1,45 @@
 """Texts per second and agreement of the three CPU encoders on the same texts, in one run.
 
-    python benchmarks/encoders.py [--texts 256] [--rounds 2]
+    python -m benchmarks.encoders --beir DIR [--texts 256] [--rounds 2]
 
-The texts are SQuAD dev paragraphs (title + paragraph, as the engine forms them), a typical
-passage length. Rounds alternate the encoders, so a change in the machine's load (it is
-shared) falls on all of them; the best round of each is reported, with the load average.
+The texts are the first paragraphs of a BEIR folder's corpus, e.g. ../shared/eval/squad-dev
+(title + paragraph, as the engine forms them: SQuAD's are a typical passage length), and the
+questions its first 50 queries. Rounds alternate the encoders, so a change in the machine's
+load (it is shared) falls on all of them; the best round of each is reported, with the load
+average.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
-from embeddings.models.encoder import load_encoder
+from benchmarks.common import machine
+from embeddings.models.encoder import ENCODERS, load_encoder
+from embeddings.ranking.evaluate import load_beir
 from embeddings.text.chunking import model_input
-
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared/eval/squad-dev/corpus.jsonl"
-QUESTIONS = CORPUS.with_name("queries.jsonl")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--beir", type=Path, required=True, help="a BEIR folder")
     parser.add_argument("--texts", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    with CORPUS.open(encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle][: args.texts]
-    texts = [model_input(str(r.get("title") or ""), str(r["text"])) for r in rows]
-    with QUESTIONS.open(encoding="utf-8") as handle:
-        questions = [json.loads(line)["text"] for line in handle][:50]
+    data = load_beir(args.beir)
+    texts = [model_input(a.title, a.paragraphs[0]) for a in data.corpus[: args.texts]]
+    questions = list(data.queries.values())[:50]
     with tempfile.TemporaryDirectory() as cache:
-        encoders = {
-            k: load_encoder(k, cache_dir=Path(cache)) for k in ("torch", "onnx", "onnx-int8")
-        }
+        encoders = {k: load_encoder(k, cache_dir=Path(cache)) for k in ENCODERS}
         best = dict.fromkeys(encoders, 0.0)
         query_ms = dict.fromkeys(encoders, float("inf"))
-        vectors = {}
+        vectors: dict[str, npt.NDArray[np.float32]] = {}
         for _ in range(args.rounds):
             for name, encoder in encoders.items():
                 encoder.encode(texts[:32])  # warm-up
@@ -55,7 +52,7 @@ def main() -> int:
                 ms = (time.perf_counter() - started) * 1000 / len(questions)
                 query_ms[name] = min(query_ms[name], ms)
     print(f"{len(texts)} texts ({np.mean([len(t) for t in texts]):.0f} characters on average), "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+          f"{machine()}")  # fmt: skip
     print(
         f"{'encoder':<12}{'texts/s':>9}{'× torch':>9}{'ms/question':>13}"
         f"{'cos mean':>10}{'cos min':>9}"

@@ -7,7 +7,7 @@ form, a footer and scripts (tests/feedsite.py). Kept = share of the article's wo
 in order (longest common subsequence of word sequences); leaked = chrome strings found in the
 extracted text, and extracted words that are not article words.
 
-    .venv/bin/python benchmarks/extraction.py [--documents N]
+    python -m benchmarks.extraction
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from embeddings.ingest.extract import extract_page
 from embeddings.ingest.html_text import html_to_article

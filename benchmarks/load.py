@@ -6,7 +6,7 @@ Checks that every question is answered exactly once, then prints throughput, rep
 (p50/p95/p99, from the question entering the fake server to the answer's sendMessage),
 peak RSS of this process (bot, fake server and model together) and the machine's load.
 
-    python benchmarks/load.py [--users 200] [--questions 5] [--index-dir DIR] [--limit-s 900]
+    python -m benchmarks.load [--users 200] [--questions 5] [--index-dir DIR] [--limit-s 900]
 
 Without --index-dir the shipped data/ is indexed first (minutes with the real model); the
 index is copied, never changed. Loopback only; the whole run is bounded by --limit-s.
@@ -27,15 +27,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # the fake server lives in the test suite
-
-from bot.settings import load_settings  # noqa: E402
-from bot.telegram.app import build_application, started  # noqa: E402
-from bot.telegram.botlog import BotLog  # noqa: E402
-from embeddings import Engine, SentenceTransformerEncoder  # noqa: E402
-from embeddings.index.indexer import build_index  # noqa: E402
-from tests.e2e.fake_telegram import FakeTelegram  # noqa: E402
+from benchmarks.common import SHIPPED_DATA, percentiles
+from bot.settings import load_settings
+from bot.telegram.app import build_application, started
+from bot.telegram.botlog import BotLog
+from embeddings import Engine, SentenceTransformerEncoder
+from embeddings.index.indexer import build_index
+from tests.e2e.fake_telegram import FakeTelegram  # the fake Bot API server of the test suite
 
 ADMIN = 4242
 QUESTIONS = [
@@ -60,14 +58,10 @@ def new_articles(count: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def percentile(ordered: list[float], percent: float) -> float:
-    return ordered[max(0, min(len(ordered) - 1, round(percent / 100 * len(ordered)) - 1))]
-
-
 async def run(args: argparse.Namespace, work: Path) -> int:
     encoder = SentenceTransformerEncoder()
     data_dir, index_dir = work / "data", work / "index"
-    shutil.copytree(REPO / "data", data_dir)
+    shutil.copytree(SHIPPED_DATA, data_dir)
     if args.index_dir:
         shutil.copytree(args.index_dir, index_dir)
     else:
@@ -91,9 +85,11 @@ async def run(args: argparse.Namespace, work: Path) -> int:
             for turn in range(args.questions):
                 asked = time.monotonic()
                 tg.send_text(user, QUESTIONS[(number + turn) % len(QUESTIONS)])
-                await tg.wait_for(
-                    lambda seen=turn: len(tg.messages(user["id"])) > seen, timeout=600
-                )
+
+                def answered(seen: int = turn) -> bool:
+                    return len(tg.messages(user["id"])) > seen
+
+                await tg.wait_for(answered, timeout=600)
                 latencies.append(time.monotonic() - asked)
 
         async with started(app, poll_timeout=10):
@@ -112,16 +108,15 @@ async def run(args: argparse.Namespace, work: Path) -> int:
         counts = [len(tg.messages(u["id"])) for u in users]
         asked = args.users * args.questions
         exactly_once = all(c == args.questions for c in counts)
-        ordered = sorted(latencies)
         load = os.getloadavg()
         print(f"users {args.users} × questions {args.questions} = {asked} questions")
         spread = f"{min(counts)}..{max(counts)}"
         print(f"answered exactly once: {exactly_once} (replies per user: {spread})")
         print(f"reindex during the run: {reindex.text.splitlines()[0]}")
         print(f"wall {wall:.1f} s, throughput {asked / wall:.1f} answers/s")
-        p50, p95, p99 = (percentile(ordered, p) for p in (50, 95, 99))
+        p50, p95, p99 = percentiles(latencies, 50, 95, 99)
         print(f"latency p50 {p50:.2f} s, p95 {p95:.2f} s, p99 {p99:.2f} s, "
-              f"mean {statistics.fmean(ordered):.2f} s")  # fmt: skip
+              f"mean {statistics.fmean(latencies):.2f} s")  # fmt: skip
         print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
               "(bot, fake server and model in this one process)")  # fmt: skip
         print(f"machine load (1/5/15 min) {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "

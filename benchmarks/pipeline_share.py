@@ -1,8 +1,11 @@
 """The indexing pipeline's throughput as a share of the raw encoder's, measured so that a
 shared, loaded machine does not decide the answer.
 
-    python benchmarks/pipeline_share.py [--archive FOLDER] [--files 40] [--rounds 3]
+    python -m benchmarks.pipeline_share --archive PATH [--files 40] [--rounds 3]
         [--encoder onnx-int8] [--encoder-cache DIR]
+
+`--archive`: the briefing-room archive's .tar.xz (unpacked into a temporary folder) or a folder
+that holds it unpacked.
 
 Method: one process alternates, `--rounds` times, (a) a full `build_index` of `--files`
 briefing-room files into a fresh index, recording the exact texts the pipeline hands the
@@ -17,7 +20,6 @@ writing and switching; the rest is reading the files) from its progress reports.
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
 import sys
 import tempfile
@@ -26,27 +28,28 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import numpy.typing as npt
-
+from benchmarks.common import (
+    StandIn,
+    Vectors,
+    add_encoder_options,
+    link_files,
+    shuffled_markdown,
+    unpacked,
+)
 from embeddings.index.indexer import BuildProgress, build_index
 from embeddings.models.encoder import Encoder, load_encoder
 
 
-class Recording:
+class Recording(StandIn):
     """The encoder, recording every call's texts."""
 
     def __init__(self, inner: Encoder) -> None:
-        self.inner = inner
-        self.name, self.dimension, self.max_tokens = inner.name, inner.dimension, inner.max_tokens
+        super().__init__(inner)
         self.calls: list[list[str]] = []
-
-    def count_tokens(self, text: str) -> int:
-        return self.inner.count_tokens(text)
 
     def encode(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
-    ) -> npt.NDArray[np.float32]:
+    ) -> Vectors:
         self.calls.append(list(texts))
         return self.inner.encode(texts, progress)
 
@@ -97,20 +100,16 @@ def measure(data: Path, index: Path, encoder: Encoder) -> Share:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--archive", type=Path, default=Path("/tmp/wh"))
+    parser.add_argument("--archive", type=Path, required=True, help=".tar.xz or its folder")
     parser.add_argument("--files", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--encoder", default="onnx-int8")
-    parser.add_argument("--encoder-cache", type=Path)
+    add_encoder_options(parser)
     args = parser.parse_args()
-    files = sorted(p for p in args.archive.rglob("*.md") if p.is_file())
-    random.Random(20261128).shuffle(files)
     with tempfile.TemporaryDirectory(prefix="newsdesk-share-") as scratch:
         root = Path(scratch)
+        files = shuffled_markdown(unpacked(args.archive, root / "archive"))
         data = root / "data"
-        data.mkdir()
-        for number, path in enumerate(files[: args.files]):
-            (data / f"{number:05d}-{path.name}").write_bytes(path.read_bytes())
+        link_files(files[: args.files], data)
         encoder = load_encoder(args.encoder, cache_dir=args.encoder_cache or root / "encoders")
         encoder.encode(["warm-up"] * 64)
         shares = []

@@ -1,7 +1,7 @@
 """Recall@10 against exact search, and ms per query on one thread, of the approximate vector
 indexes considered for large archives, on real vectors.
 
-    python benchmarks/recall.py VECTORS.npy QUESTIONS.npy [--questions 300] [--hnsw]
+    python -m benchmarks.recall VECTORS.npy QUESTIONS.npy [--questions-used 300] [--hnsw]
 
 VECTORS.npy holds unit row vectors (e.g. briefing sentences), QUESTIONS.npy unit question
 vectors of the same model. Recall counts a found row as right when it scores at least the
@@ -24,7 +24,9 @@ from typing import Any
 
 import faiss
 import numpy as np
+import numpy.typing as npt
 
+from benchmarks.common import Vectors, recall_at_10, timed_each
 from embeddings.index.directory.vectors import VectorIndex
 
 K = 100
@@ -57,8 +59,9 @@ def main() -> int:
     ivf.train(rows[np.random.default_rng(0).choice(n, min(n, 61_440), replace=False)])
     ivf.add(rows)
     for probes in (32, 128):
-        measure(f"IVF-Flat 1024 lists, nprobe {probes}", ivf,
-                faiss.SearchParametersIVF(nprobe=probes), queries, tenth)  # fmt: skip
+        ivf_parameters = faiss.SearchParametersIVF()
+        ivf_parameters.nprobe = probes
+        measure(f"IVF-Flat 1024 lists, nprobe {probes}", ivf, ivf_parameters, queries, tenth)
     if args.hnsw:
         faiss.omp_set_num_threads(2)
         graph = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT)
@@ -67,7 +70,8 @@ def main() -> int:
         graph.add(rows)
         print(f"  (HNSW built in {time.perf_counter() - started:.0f} s)")
         for depth in (512, 1024, 2048):
-            parameters = faiss.SearchParametersHNSW()
+            # Missing from the stubs faiss ships, present in the module.
+            parameters = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
             parameters.efSearch = depth
             measure(f"HNSW M32 efSearch {depth}", graph, parameters, queries, tenth)
     return 0
@@ -79,22 +83,24 @@ class Engine:
     def __init__(self, index: VectorIndex, depth: int) -> None:
         self.index, self.depth = index, depth
 
-    def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, vector: Vectors, k: int) -> tuple[Vectors, npt.NDArray[np.int64]]:
         scores, rows = self.index.search(vector[0], k, self.depth)
         return scores[None], rows[None]
 
 
-def measure(name: str, index: Any, parameters: Any, queries: np.ndarray, tenth: Any) -> None:
+def measure(name: str, index: Any, parameters: Any, queries: Vectors, tenth: Vectors) -> None:
     faiss.omp_set_num_threads(1)
-    started = time.perf_counter()
-    found = [
-        (index.search(q[None], K, params=parameters) if parameters else index.search(q[None], K))[
-            0
-        ][0][:10]
-        for q in queries
-    ]
-    ms = (time.perf_counter() - started) / len(queries) * 1000
-    recall = np.mean([np.sum(f >= t - 1e-6) / 10 for f, t in zip(found, tenth, strict=True)])
+
+    def scores(query: Vectors) -> Vectors:
+        if parameters:
+            found: Vectors = index.search(query[None], K, params=parameters)[0][0]
+        else:
+            found = index.search(query[None], K)[0][0]
+        return found
+
+    found, timings = timed_each(scores, queries)
+    ms = sum(timings) / len(queries)
+    recall = recall_at_10(found, tenth.tolist())
     print(f"{name:<58} recall@10 {recall:.4f}  {ms:6.2f} ms/query", flush=True)
 
 

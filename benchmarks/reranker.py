@@ -5,12 +5,14 @@ for its cost, so newsdesk does not ship it; this script reproduces the measureme
 Here (writes what travels to a GPU machine, about 52 MiB: the engine's top 30 candidates for
 every squad-dev and news-dev question, the passages, and an fp16 copy of the model):
 
-    python benchmarks/reranker.py candidates OUT --squad-index DIR --news-index DIR
+    python -m benchmarks.reranker candidates OUT --eval-dir DIR --squad-index DIR
+        --news-index DIR
 
-(indexes of ../shared/eval/squad-dev and news-dev, e.g. from `newsdesk eval --keep-index`.)
-There, on a GPU (torch and transformers only):
+(`--eval-dir` holds the BEIR folders squad-dev and news-dev, e.g. ../shared/eval; the indexes
+are of those two, e.g. from `newsdesk eval --keep-index`.) There, on a GPU (torch and
+transformers only; the z-scores and hit rates are newsdesk's own, loaded from their files):
 
-    python benchmarks/reranker.py train OUT
+    python -m benchmarks.reranker train OUT
 
 Split by SQuAD article (squad-dev has questions about articles 0-23): train on the even
 articles except 20 and 22, choose how many candidates to rerank and how to combine the scores
@@ -32,7 +34,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
+from benchmarks.standalone import load_module
+
 DEV_ARTICLES = {20, 22}
 DEPTH = 30  # candidates kept per question
 GROUP = 16  # the gold passage and 15 wrong candidates per training question
@@ -47,6 +50,9 @@ def main() -> int:
     commands = parser.add_subparsers(required=True, dest="command")
     candidates = commands.add_parser("candidates", help="dump the engine's candidates (here)")
     candidates.add_argument("out", type=Path)
+    candidates.add_argument(
+        "--eval-dir", type=Path, required=True, help="holds the squad-dev and news-dev folders"
+    )
     candidates.add_argument("--squad-index", type=Path, required=True)
     candidates.add_argument("--news-index", type=Path, required=True)
     train = commands.add_parser("train", help="fine-tune and evaluate (on a GPU)")
@@ -71,7 +77,7 @@ def _candidates(args: argparse.Namespace) -> int:
     encoder = SentenceTransformerEncoder()
     args.out.mkdir(parents=True, exist_ok=True)
     for name, index in (("squad-dev", args.squad_index), ("news-dev", args.news_index)):
-        data = load_beir(SHARED / name)
+        data = load_beir(args.eval_dir / name)
         generation = open_current(index, encoder.name, encoder.dimension)
         searcher = Searcher(generation, encoder)
         spans = {i: (a, b) for i, a, b in generation.query("SELECT id, start, end FROM sentences")}
@@ -130,6 +136,8 @@ def _train(folder: Path, epochs: int, limit: int | None) -> int:
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+    fusion = load_module("embeddings/ranking/fusion.py")
+    ranking = load_module("embeddings/ranking/metrics.py")
     random.seed(0)
     torch.manual_seed(0)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -206,7 +214,7 @@ def _train(folder: Path, epochs: int, limit: int | None) -> int:
                 target = torch.zeros(len(logits), dtype=torch.long, device=device)
                 loss = torch.nn.functional.cross_entropy(logits, target)
                 optimiser.zero_grad()
-                loss.backward()
+                loss.backward()  # type: ignore[no-untyped-call]
                 torch.nn.utils.clip_grad_norm_(params, 1.0)
                 optimiser.step()
                 schedule.step()
@@ -231,27 +239,23 @@ def _train(folder: Path, epochs: int, limit: int | None) -> int:
         bounds = np.cumsum([0] + [len(q["rows"]) for q in questions])
         return [values[a:b] for a, b in itertools.pairwise(bounds)]
 
-    def zscore(x: Any) -> Any:
-        return (x - x.mean()) / x.std() if x.std() > 1e-6 else x * 0
-
     def hit_rates(questions: list[dict[str, Any]], reranked: list[Any], passages: Any,
                   k: int, weight: float | None) -> tuple[float, float]:  # fmt: skip
         """hit@1 and hit@5 (articles) with the first k candidates reordered: by the reranker
         alone (weight None), or by z(engine) + weight * z(reranker)."""
-        ranks = []
+        ranked = []
         for q, rr in zip(questions, reranked, strict=True):
             n = min(k, len(q["rows"]))
-            fused = np.array(q["fused"][:n])
-            combined = rr[:n] if weight is None else zscore(fused) + weight * zscore(rr[:n])
+            fused = np.array(q["fused"][:n], dtype=np.float32)
+            combined = (
+                rr[:n]
+                if weight is None
+                else fusion.zscore(fused) + weight * fusion.zscore(rr[:n].astype(np.float32))
+            )
             order = [*np.argsort(-combined, kind="stable"), *range(n, len(q["rows"]))]
-            seen: list[str] = []
-            for i in order:
-                name = passages[str(q["rows"][i])]["article"]
-                if name not in seen:
-                    seen.append(name)
-            ranks.append(next((r for r, a in enumerate(seen) if a in q["gold"]), 99))
-        found = np.array(ranks)
-        return float((found < 1).mean()), float((found < 5).mean())
+            ranked.append(ranking.distinct(passages[str(q["rows"][i])]["article"] for i in order))
+        found = ranking.metrics(ranked, [set(q["gold"]) for q in questions])
+        return float(found["hit@1"]), float(found["hit@5"])
 
     for name, (questions, passages) in sets.items():
         rates = hit_rates(questions, [np.zeros(len(q["rows"])) for q in questions], passages,

@@ -1,7 +1,11 @@
 """The large archive: parse and chunk all 14,397 briefing-room files, index a slice of them
 with the real model, and time questions against that index.
 
-    python benchmarks/scale.py [--docs 300] [--questions 50]
+    python -m benchmarks.scale --archive PATH --eval-dir DIR [--docs 300] [--questions 50]
+
+`--archive`: the archive's .tar.xz (e.g. ../shared/corpora/wh-briefings.tar.xz) or its folder;
+the questions are a seeded sample of the news-dev and squad-dev queries in `--eval-dir` (e.g.
+../shared/eval).
 
 Prints parse and chunk throughput for the whole archive, encoding throughput and build time
 for the slice, question latency (median and p95) on it, and the encoding time the whole
@@ -11,37 +15,31 @@ archive would take at the measured rate.
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.common import percentiles, questions, timed_each, unpacked
 from embeddings import Engine, SentenceTransformerEncoder
 from embeddings.index.indexer import build_from_articles, load_articles
 from embeddings.text.chunking import chunk_article
 
-REPO = Path(__file__).resolve().parent.parent
-TARBALL = REPO.parent / "shared" / "corpora" / "wh-briefings.tar.xz"
-QUESTIONS = REPO.parent / "shared" / "eval" / "news-dev" / "queries.jsonl"
-
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--archive", type=Path, required=True, help=".tar.xz or its folder")
+    parser.add_argument(
+        "--eval-dir", type=Path, required=True, help="holds news-dev and squad-dev (questions)"
+    )
     parser.add_argument("--docs", type=int, default=300, help="articles to index with the model")
     parser.add_argument("--questions", type=int, default=50)
     args = parser.parse_args()
     encoder = SentenceTransformerEncoder()
     with tempfile.TemporaryDirectory() as scratch:
+        folder = unpacked(args.archive, Path(scratch) / "archive")
         started = time.perf_counter()
-        with tarfile.open(TARBALL) as archive:
-            archive.extractall(scratch, filter="data")
-        print(f"unpacked the archive in {time.perf_counter() - started:.1f} s")
-
-        started = time.perf_counter()
-        articles, problems = load_articles([Path(scratch)])
+        articles, problems = load_articles([folder])
         seconds = time.perf_counter() - started
         paragraphs = sum(len(a.paragraphs) for a in articles)
         print(f"parsed {len(articles):,} articles ({paragraphs:,} paragraphs, "
@@ -66,15 +64,9 @@ def main() -> int:
 
         engine = Engine(Path(scratch) / "index", encoder)
         engine.load()
-        questions = [json.loads(line)["text"] for line in QUESTIONS.open()][: args.questions]
-        timings = []
-        for question in questions:
-            started = time.perf_counter()
-            engine.search(question)
-            timings.append((time.perf_counter() - started) * 1000)
-        timings.sort()
-        print(f"{len(timings)} questions: median {statistics.median(timings):.0f} ms, "
-              f"p95 {timings[int(len(timings) * 0.95) - 1]:.0f} ms")  # fmt: skip
+        timings = timed_each(engine.search, questions(args.eval_dir, args.questions))[1]
+        p50, p95 = percentiles(timings, 50, 95)
+        print(f"{len(timings)} questions: median {p50:.0f} ms, p95 {p95:.0f} ms")
     return 0
 
 

@@ -1,13 +1,15 @@
 """Speed and scale on the White House briefing-room archive: one command, one table.
 
-    python benchmarks/scale_suite.py [--archive PATH] [--fractions 0.1,0.3,1.0]
+    python -m benchmarks.scale_suite --archive PATH --eval-dir DIR [--fractions 0.1,0.3,1.0]
         [--encoder onnx-int8] [--vectors FILE.npz | --encode-all] [--questions 60]
         [--repeats 3] [--share-files 40] [--encoder-cache DIR]
 
-`--archive` is the .tar.xz (default ../shared/corpora/wh-briefings.tar.xz, unpacked into a
-temporary folder) or a folder that holds it unpacked. Each fraction takes a seeded sample of
-the files (a smaller fraction's files are a subset of a larger one's; `--repeats` files are
-always held back to be added later) and hard-links them into a data folder.
+`--archive` is the .tar.xz (e.g. ../shared/corpora/wh-briefings.tar.xz, unpacked into a
+temporary folder) or a folder that holds it unpacked; the questions are a seeded sample of
+the news-dev and squad-dev queries in `--eval-dir` (e.g. ../shared/eval). Each fraction takes
+a seeded sample of the files (a smaller fraction's files are a subset of a larger one's;
+`--repeats` files are always held back to be added later) and hard-links them into a data
+folder.
 
 Encoding the whole archive takes hours on a small CPU, and nothing but the build's own time
 depends on it, so by default the bulk of each index gets vectors looked up by model input in
@@ -41,11 +43,9 @@ import argparse
 import hashlib
 import json
 import os
-import random
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import threading
 import time
@@ -54,24 +54,29 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
-
-# Run from this folder: the pipeline-share round is pipeline_share's.
-from pipeline_share import measure as measure_share
 
 import embeddings.index.indexer
+from benchmarks.common import (
+    StandIn,
+    Vectors,
+    add_encoder_options,
+    link_files,
+    machine,
+    percentiles,
+    questions,
+    recall_at_10,
+    shuffled_markdown,
+    timed_each,
+    unpacked,
+)
+from benchmarks.pipeline_share import measure as measure_share
 from embeddings import Engine
+from embeddings.index.directory.store import open_current
 from embeddings.index.directory.vectors import RESCORE, VectorIndex
 from embeddings.index.indexer import BuildProgress, BuildSummary
 from embeddings.index.lexical import tokenize
 from embeddings.models.encoder import Encoder, load_encoder
 
-REPO = Path(__file__).resolve().parent.parent
-TARBALL = REPO.parent / "shared" / "corpora" / "wh-briefings.tar.xz"
-QUESTION_FILES = [
-    REPO.parent / "shared" / "eval" / "news-dev" / "queries.jsonl",
-    REPO.parent / "shared" / "eval" / "squad-dev" / "queries.jsonl",
-]
 COLD_START = """
 import json, sys, time
 started = time.perf_counter()
@@ -93,25 +98,24 @@ print(json.dumps({"seconds": seconds, "rss": rss}))
 CHANGED = "\n\nOne paragraph added to this statement later, to change it a little.\n"
 
 
-class Bulk:
-    """The real encoder's name, window and token counts, with looked-up or stand-in vectors."""
+class Bulk(StandIn):
+    """The real encoder, with looked-up or stand-in vectors."""
 
-    def __init__(self, real: Encoder, known: dict[str, npt.NDArray[np.float32]]) -> None:
-        self.name, self.dimension, self.max_tokens = real.name, real.dimension, real.max_tokens
-        self.count_tokens = real.count_tokens
+    def __init__(self, real: Encoder, known: dict[str, Vectors]) -> None:
+        super().__init__(real)
         self.known = known
         self.found = self.total = 0
 
     def encode(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
-    ) -> npt.NDArray[np.float32]:
+    ) -> Vectors:
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         for row, text in enumerate(texts):
             vector = self.known.get(text)
             if vector is None:
                 seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest())
-                vector = np.random.default_rng(seed).standard_normal(self.dimension)
-                vector = (vector / np.linalg.norm(vector)).astype(np.float32)
+                drawn = np.random.default_rng(seed).standard_normal(self.dimension)
+                vector = (drawn / np.linalg.norm(drawn)).astype(np.float32)
             else:
                 self.found += 1
             out[row] = vector
@@ -158,7 +162,7 @@ class Run:
     real: Encoder
     kind: str
     cache: Path
-    known: dict[str, npt.NDArray[np.float32]]
+    known: dict[str, Vectors]
     encode_all: bool
     questions: list[str]
     model_rss: int
@@ -166,33 +170,35 @@ class Run:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--archive", type=Path, default=TARBALL)
+    parser.add_argument("--archive", type=Path, required=True, help=".tar.xz or its folder")
+    parser.add_argument(
+        "--eval-dir", type=Path, required=True, help="holds news-dev and squad-dev (questions)"
+    )
     parser.add_argument("--fractions", default="0.1,0.3,1.0")
-    parser.add_argument("--encoder", default="onnx-int8", choices=["torch", "onnx", "onnx-int8"])
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--vectors", type=Path, help=".npz of `texts` and `vectors`")
     source.add_argument("--encode-all", action="store_true", help="encode every text (hours)")
     parser.add_argument("--questions", type=int, default=60)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--share-files", type=int, default=40)
-    parser.add_argument("--encoder-cache", type=Path, help="where ONNX exports are kept")
+    add_encoder_options(parser)
     args = parser.parse_args()
     fractions = sorted(float(f) for f in args.fractions.split(","))
     with tempfile.TemporaryDirectory(prefix="newsdesk-scale-") as scratch:
         root = Path(scratch)
         archive = unpacked(args.archive, root / "archive")
-        files = sorted(p for p in archive.rglob("*.md") if p.is_file())
-        random.Random(20261128).shuffle(files)
+        files = shuffled_markdown(archive)
         cache = args.encoder_cache or root / "encoders"
         real = load_encoder(args.encoder, cache_dir=cache)
-        known: dict[str, npt.NDArray[np.float32]] = {}
+        known: dict[str, Vectors] = {}
         if args.vectors:
             with np.load(args.vectors) as stored:
                 known = dict(zip(stored["texts"].tolist(), stored["vectors"], strict=True))
         run = Run(root, real, args.encoder, cache, known, args.encode_all,
-                  questions(args.questions), _rss(Path("-"), args.encoder, cache)[1])  # fmt: skip
-        print(f"{len(files):,} files; {real.name}; {len(known):,} known vectors; "
-              f"{os.cpu_count()} CPUs; load {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
+                  questions(args.eval_dir, args.questions),
+                  _rss(Path("-"), args.encoder, cache)[1])  # fmt: skip
+        print(f"{len(files):,} files; {real.name}; {len(known):,} known vectors; {machine()}",
+              flush=True)  # fmt: skip
         share_rate = _pipeline_share(files[-args.share_files :], run)
         scan = _recall(np.stack(list(known.values())), real, run.questions) if known else None
         rows: list[Row] = []
@@ -202,40 +208,17 @@ def main() -> int:
             rows.append(_measure(fraction, files[:count], spares, run))
             _table(rows)
         if args.encode_all:
-            generation = Engine(root / f"f{fractions[-1]}" / "index", real)._current().generation
+            largest = root / f"f{fractions[-1]}" / "index"
+            generation = open_current(largest, real.name, real.dimension)
             scan = _recall(np.asarray(generation.sentences.matrix), real, run.questions)
         _extrapolate(rows[-1], len(files), share_rate, scan)
     return 0
 
 
-def unpacked(archive: Path, target: Path) -> Path:
-    if archive.is_dir():
-        return archive
-    started = time.perf_counter()
-    with tarfile.open(archive) as tar:
-        tar.extractall(target, filter="data")
-    print(f"unpacked {archive.name} in {time.perf_counter() - started:.0f} s", flush=True)
-    return target
-
-
-def questions(limit: int) -> list[str]:
-    texts: list[str] = []
-    for path in QUESTION_FILES:
-        with path.open(encoding="utf-8") as handle:
-            texts.extend(json.loads(line)["text"] for line in handle if line.strip())
-    return random.Random(5).sample(texts, min(limit, len(texts)))
-
-
-def _link(files: Sequence[Path], data: Path) -> None:
-    data.mkdir(parents=True)
-    for number, path in enumerate(files):
-        os.link(path, data / f"{number:05d}-{path.name}")  # flat: names repeat across months
-
-
 def _pipeline_share(files: Sequence[Path], run: Run) -> float:
     """Prints the pipeline's share of the raw encoder; returns the raw texts per second."""
     folder = run.root / "share"
-    _link(files, folder / "data")
+    link_files(files, folder / "data")
     run.real.encode(["warm-up"] * 64)
     share = measure_share(folder / "data", folder / "index", run.real)
     parts = ", ".join(f"{name} {cpu:.1f}" for name, cpu in share.stages.items())
@@ -252,28 +235,25 @@ def _pipeline_share(files: Sequence[Path], run: Run) -> float:
 def _measure(fraction: float, files: list[Path], spares: list[Path], run: Run) -> Row:
     folder = run.root / f"f{fraction}"
     data, index = folder / "data", folder / "index"
-    _link(files, data)
+    link_files(files, data)
     load = os.getloadavg()[0]
     builder = run.real if run.encode_all else Bulk(run.real, run.known)
     started = time.perf_counter()
     Engine(index, builder).build([data])
     build_s = time.perf_counter() - started
     engine = Engine(index, run.real)
-    generation = engine._current().generation
+    generation = open_current(index, run.real.name, run.real.dimension)
     for question in run.questions[:5]:  # warm-up: caches, first-call allocations
         engine.search(question)
-    timings = _ask(engine, run.questions[5:])
-    bm25 = []
-    for question in run.questions[5:]:
-        started = time.perf_counter()
-        generation.lexical.scores(tokenize(question))
-        bm25.append((time.perf_counter() - started) * 1000)
+    timings = timed_each(engine.search, run.questions[5:])[1]
+    bm25 = timed_each(generation.lexical.scores, map(tokenize, run.questions[5:]))[1]
     _evict(index)
     cold_s, rss = _rss(index, run.kind, run.cache)
     warm_s = _rss(index, run.kind, run.cache)[0]
+    p50_ms, p95_ms = percentiles(timings, 50, 95)
     vector_bytes = generation.passages.matrix.nbytes + generation.sentences.matrix.nbytes
     [(text_bytes,)] = generation.query("SELECT SUM(LENGTH(CAST(text AS BLOB))) FROM passages")
-    disk = sum(p.stat().st_size for p in generation.path.rglob("*") if p.is_file())
+    disk = generation.disk_bytes()
 
     adds, changes, deletes, encoding = [], [], [], []
     for number, spare in enumerate(spares):
@@ -298,9 +278,9 @@ def _measure(fraction: float, files: list[Path], spares: list[Path], run: Run) -
         kinds=f"{generation.passages.kind}/{generation.sentences.kind}",
         real=real,
         build_s=build_s,
-        p50_ms=statistics.median(timings),
-        p95_ms=float(np.percentile(timings, 95)),
-        bm25_share=statistics.median(bm25) / statistics.median(timings),
+        p50_ms=p50_ms,
+        p95_ms=p95_ms,
+        bm25_share=statistics.median(bm25) / p50_ms,
         cold_s=cold_s,
         warm_s=warm_s,
         rss_mb=rss / 1e6,
@@ -317,16 +297,6 @@ def _measure(fraction: float, files: list[Path], spares: list[Path], run: Run) -
         p50_compacting_ms=statistics.median(compacting) if compacting else float("nan"),
         load=load,
     )
-
-
-def _ask(engine: Engine, asked: Sequence[str]) -> list[float]:
-    """Milliseconds of each question, one at a time."""
-    timings = []
-    for question in asked:
-        started = time.perf_counter()
-        engine.search(question)
-        timings.append((time.perf_counter() - started) * 1000)
-    return timings
 
 
 def _past_the_limit(
@@ -348,7 +318,7 @@ def _past_the_limit(
     worker.start()
     compacting: list[float] = []
     while worker.is_alive():  # bounded by the compaction
-        compacting += _ask(engine, asked[:5])
+        compacting += timed_each(engine.search, asked[:5])[1]
     worker.join()
     return over_s, result[0], compacting
 
@@ -370,7 +340,7 @@ def _timed(build: Callable[..., BuildSummary], data: Path) -> tuple[BuildSummary
 def _rss(index: Path, kind: str, cache: Path) -> tuple[float, int]:
     """(wall seconds, peak RSS) of a fresh process answering one question from `index` ("-":
     loading the model and encoding the question only)."""
-    environment = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
+    environment = {**os.environ, "HF_HUB_OFFLINE": "1"}
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", COLD_START, str(index), kind, str(cache)],
@@ -394,7 +364,7 @@ def _evict(index: Path) -> None:
                 os.close(fd)
 
 
-def _recall(matrix: npt.NDArray[np.float32], encoder: Encoder, asked: list[str]) -> float:
+def _recall(matrix: Vectors, encoder: Encoder, asked: list[str]) -> float:
     """Prints recall@10 and ms per query of the engine's quantized search (product-quantized
     codes, candidates re-scored exactly) against exact search on `matrix`, by re-scoring
     depth. A found row counts when it scores at least the exact 10th: the archive repeats
@@ -402,16 +372,19 @@ def _recall(matrix: npt.NDArray[np.float32], encoder: Encoder, asked: list[str])
     milliseconds per query per million rows."""
     queries = encoder.encode(asked)
     exact = VectorIndex.from_vectors(matrix, matrix.shape[1], approximate_from=len(matrix) + 1)
-    started = time.perf_counter()
-    tenth = [float(exact.search(q, 10)[0][-1]) for q in queries]
-    flat_ms = (time.perf_counter() - started) * 1000 / len(queries)
+    exact_scores, exact_ms = timed_each(lambda query: exact.search(query, 10)[0], queries)
+    tenth = [float(scores[-1]) for scores in exact_scores]
+    flat_ms = sum(exact_ms) / len(queries)
     quantized = VectorIndex.from_vectors(matrix, matrix.shape[1], approximate_from=0)
     sweep, per_million = [], 0.0
     for depth in (4, RESCORE, 20):
-        started = time.perf_counter()
-        found = [quantized.search(q, 100, depth)[0][:10] for q in queries]
-        ms = (time.perf_counter() - started) * 1000 / len(queries)
-        recall = np.mean([np.sum(f >= t - 1e-6) / 10 for f, t in zip(found, tenth, strict=True)])
+
+        def scores(query: Vectors, depth: int = depth) -> Vectors:
+            return quantized.search(query, 100, depth)[0]
+
+        found, timings = timed_each(scores, queries)
+        ms = sum(timings) / len(queries)
+        recall = recall_at_10(found, tenth)
         engine = ""
         if depth == RESCORE:
             engine, per_million = " (the engine's)", ms * 1e6 / len(matrix)

@@ -7,7 +7,6 @@ back to the entry's id and count once. Metrics are over unique entries in ranked
 from __future__ import annotations
 
 import json
-import math
 import random
 import statistics
 import tempfile
@@ -23,10 +22,10 @@ from embeddings.index.indexer import ProgressCallback, build_from_articles
 from embeddings.ingest.articles import Article, clean_inline
 from embeddings.models.encoder import Encoder
 from embeddings.models.multilingual import MultilingualEncoder
+from embeddings.ranking.metrics import DEPTH, distinct, metrics
 from embeddings.ranking.search import Searcher
 
 _SEED = 20261128
-_DEPTH = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,30 +81,10 @@ def sample_queries(data: BeirSet, limit: int | None) -> list[str]:
     return ids
 
 
-def metrics(ranked: list[list[str]], relevant: list[set[str]]) -> dict[str, float]:
-    """hit@1/5/10, MRR@10 and nDCG@10 (binary gains) averaged over queries."""
-    totals = {"hit@1": 0.0, "hit@5": 0.0, "hit@10": 0.0, "mrr@10": 0.0, "ndcg@10": 0.0}
-    for docs, gold in zip(ranked, relevant, strict=True):
-        top = docs[:_DEPTH]
-        ranks = [i for i, doc in enumerate(top) if doc in gold]
-        for k in (1, 5, 10):
-            totals[f"hit@{k}"] += float(any(r < k for r in ranks))
-        totals["mrr@10"] += 1.0 / (ranks[0] + 1) if ranks else 0.0
-        dcg = sum(1.0 / math.log2(r + 2) for r in ranks)
-        ideal = sum(1.0 / math.log2(r + 2) for r in range(min(len(gold), _DEPTH)))
-        totals["ndcg@10"] += dcg / ideal if ideal else 0.0
-    count = max(len(ranked), 1)
-    return {key: round(value / count, 4) for key, value in totals.items()}
-
-
-def unique_articles(searcher: Searcher, question: str, depth: int = _DEPTH) -> list[str]:
+def unique_articles(searcher: Searcher, question: str, depth: int = DEPTH) -> list[str]:
     """Article ids of the ranked results, each once, at least `depth` deep when possible."""
     answer = searcher.search(question, top=depth * 2)
-    seen: list[str] = []
-    for result in answer.results:
-        if result.article_id not in seen:
-            seen.append(result.article_id)
-    return seen[:depth]
+    return distinct((result.article_id for result in answer.results), depth)
 
 
 def evaluate(

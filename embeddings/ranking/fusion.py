@@ -1,4 +1,9 @@
-"""Score fusion and calibration as small pure functions over numpy arrays."""
+"""Score fusion and calibration as small pure functions over numpy arrays.
+
+The fitted numbers are in weights.json (embeddings/ranking/weights.py). This module imports
+only numpy, so that benchmarks/reranker.py can load this file on a GPU machine that has none
+of newsdesk's other dependencies.
+"""
 
 from __future__ import annotations
 
@@ -46,15 +51,10 @@ def fuse(dense: Array, sentence: Array, lexical: Array, coverage: Array, weights
     return fused
 
 
-# Chosen on the XQuAD questions of one half of the SQuAD paragraphs, checked on the other
-# (README "Measured"). MiniLM's own signals made it worse: they are left out.
-CROSSLINGUAL_WEIGHTS = Weights(dense=1.0, sentence=1.0, lexical=0.2)
-
-
-def fuse_crosslingual(passage: Array, sentence: Array, lexical: Array) -> Array:
+def fuse_crosslingual(passage: Array, sentence: Array, lexical: Array, w: Weights) -> Array:
     """Fused score for a question in another language, from the multilingual model's passage
-    and best-sentence similarities and BM25 (names and numbers survive translation)."""
-    w = CROSSLINGUAL_WEIGHTS
+    and best-sentence similarities and BM25 (names and numbers survive translation). MiniLM's
+    own signals made it worse: they are left out, and `w.coverage` is unused."""
     fused: Array = (
         np.float32(w.dense) * zscore(passage)
         + np.float32(w.sentence) * zscore(sentence)

@@ -31,29 +31,17 @@ from embeddings.index.lexical import QueryTerms, tokenize
 from embeddings.models.encoder import Encoder
 from embeddings.models.multilingual import MultilingualEncoder, is_english
 from embeddings.ranking.fusion import Calibration, Weights, fuse, fuse_crosslingual
+from embeddings.ranking.weights import shipped
 
 Floats = npt.NDArray[np.float32]
 Rows = npt.NDArray[np.int64]
 
-# Fitted by benchmarks/calibrate.py (README "Measured"): P(the archive holds the answer), with
-# the threshold that declines at most 4% of answerable questions. Re-run it whenever ranking or
-# a model changes.
-DEFAULT_CALIBRATION = Calibration(
-    coefficients={"dense": 6.412, "sentence": 7.071, "coverage": 4.395},
-    intercept=-8.901,
-    threshold=0.487,
-)
-# Fitted by a listwise (softmax) linear ranker on the questions about the even-numbered SQuAD
-# dev articles, checked on the odd-numbered ones and on news-dev; see README "Measured".
-DEFAULT_WEIGHTS = Weights(dense=0.66, sentence=1.39, lexical=0.42, coverage=0.42)
-# For questions in other languages: from the multilingual model's similarities of the top
-# passage and its best sentence, and how far the top passage stands out (MiniLM's signals mean
-# little there). Fitted likewise.
-CROSSLINGUAL_CALIBRATION = Calibration(
-    coefficients={"translated": 8.699, "sentence": 56.11, "margin": 43.854},
-    intercept=-52.476,
-    threshold=0.16,
-)
+# Fitted weights and calibrations, with what each was fitted on: weights.json. A calibration
+# gives P(the archive holds the answer) and the threshold below which newsdesk declines.
+DEFAULT_WEIGHTS = shipped().english_weights.value
+DEFAULT_CALIBRATION = shipped().english_calibration.value
+CROSSLINGUAL_WEIGHTS = shipped().crosslingual_weights.value
+CROSSLINGUAL_CALIBRATION = shipped().crosslingual_calibration.value
 
 CANDIDATES = 50  # taken from each of the passage and BM25 lists (twice as many sentences)
 SENTENCE_COVERAGE = 0.3  # weight of rare-word coverage next to a sentence's cosine similarity
@@ -153,7 +141,7 @@ class Searcher:
             best_sentence, sentence = self._best_sentences(
                 candidates, g.multilingual[1], foreign, None
             )
-            fused = fuse_crosslingual(translated, sentence, bm25)
+            fused = fuse_crosslingual(translated, sentence, bm25, CROSSLINGUAL_WEIGHTS)
         else:
             best_sentence, sentence = self._best_sentences(candidates, g.sentences, vector, query)
             coverage = g.lexical.passage_coverage(query, g.passage_sentences[candidates])
