@@ -16,13 +16,13 @@ from embeddings import Answer
 logger = logging.getLogger(__name__)
 
 
-def answer_keyboard(token: str, result: Answer, desk: Desk) -> InlineKeyboardMarkup:
+def answer_keyboard(token: str, result: Answer, per_page: int) -> InlineKeyboardMarkup:
     rows: list[list[InlineKeyboardButton]] = []
     if result.answered:
         first_row = [InlineKeyboardButton("Full article", callback_data=FullArticle(token).data)]
-        if len(result.results) > desk.per_page:
+        if len(result.results) > per_page:
             first_row.insert(
-                0, InlineKeyboardButton("More", callback_data=More(token, desk.per_page).data)
+                0, InlineKeyboardButton("More", callback_data=More(token, per_page).data)
             )
         rows.append(first_row)
     elif result.results:
@@ -61,14 +61,16 @@ async def press(update: Update, context: Context) -> None:
             await query.answer("Thanks for the feedback!")
         case More(token=token, start=start):
             await query.answer()
-            await _send_page(update, session, token, start, desk)
+            await _send_page(update, session, token, start, desk.per_page)
         case FullArticle():
             await query.answer()
             await _send_article(update, session, desk)
 
 
-async def _send_page(update: Update, session: Session, token: str, start: int, desk: Desk) -> None:
-    results = session.answer.results[start : start + desk.per_page]
+async def _send_page(
+    update: Update, session: Session, token: str, start: int, per_page: int
+) -> None:
+    results = session.answer.results[start : start + per_page]
     if not results:
         await reply(update, "That's all I found.")
         return

@@ -89,7 +89,9 @@ async def answer(update: Update, context: Context, question: str) -> None:
     )
     token = desk.sessions.add(result, question_id, user.id)
     page = result.results[: desk.per_page] if result.answered else []
-    await reply(update, render.answer_html(result, page), answer_keyboard(token, result, desk))
+    await reply(
+        update, render.answer_html(result, page), answer_keyboard(token, result, desk.per_page)
+    )
 
 
 # Chat openers and thank-yous are not questions: searching the archive for "hi" finds a
