@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.telegram.handlers import is_small_talk
+from bot.telegram.questions import is_small_talk
 from bot.telegram.render import (
     TELEGRAM_LIMIT,
     answer_html,

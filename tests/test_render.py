@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from bot.cli.render import terminal_answer
 from bot.telegram.render import (
     TELEGRAM_LIMIT,
     answer_html,
     article_messages,
     result_html,
-    terminal_answer,
-    trim_around,
     visible_length,
 )
+from bot.text import trim_around
 from embeddings import Answer, Article, Result
 
 

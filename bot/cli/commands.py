@@ -16,8 +16,9 @@ from typing import Any
 from tqdm import tqdm
 
 from bot.cli.progressbar import ProgressBar
+from bot.cli.render import json_answer, terminal_answer
 from bot.settings import Settings, feed_poller, index_store, load_settings, make_engine
-from bot.telegram.render import human_date, json_answer, poll_text, terminal_answer
+from bot.text import human_date, poll_text
 from embeddings import (
     BuildSummary,
     IndexMissingError,

@@ -11,8 +11,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from bot.cli.progressbar import ProgressBar
-from bot.settings import Settings, SettingsError, feed_poller, make_engine, secrets_of
-from bot.telegram import handlers
+from bot.settings import Settings, SettingsError, make_engine, secrets_of
+from bot.telegram import admin, buttons, feeds, questions
 from bot.telegram.api import (
     Application,
     ApplicationBuilder,
@@ -20,18 +20,19 @@ from bot.telegram.api import (
     BotCommandScopeChat,
     CallbackQueryHandler,
     CommandHandler,
+    ExtBot,
     InlineQueryHandler,
+    JobQueue,
     MessageHandler,
     TelegramError,
     Update,
     filters,
 )
 from bot.telegram.botlog import BotLog
-from bot.telegram.handlers import Desk
+from bot.telegram.desk import CONTEXT_TYPES, Context, Desk
+from bot.telegram.errors import on_error
 from bot.telegram.polling import Poller
-from bot.telegram.ratelimit import RateLimiter
 from bot.telegram.retry import RetryingRateLimiter
-from bot.telegram.sessions import Sessions
 from embeddings import Engine
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,9 @@ ADMIN_COMMANDS = [
     BotCommand("removefeed", "Stop following a feed: /removefeed URL"),
 ]
 
-App = Application[Any, Any, Any, Any, Any, Any]
+# ExtBot[int]: the bot of an application with a rate limiter (RetryingRateLimiter). JobQueue[Any]:
+# python-telegram-bot's builder does not carry custom context types over to its job queue's type.
+App = Application[ExtBot[int], Context, dict[Any, Any], dict[Any, Any], Desk, JobQueue[Any]]
 
 
 def token_of(settings: Settings) -> str:
@@ -67,6 +70,7 @@ def build_application(settings: Settings, engine: Engine, log: BotLog) -> App:
     builder = (
         ApplicationBuilder()
         .token(token_of(settings))
+        .context_types(CONTEXT_TYPES)  # handlers read the Desk as context.bot_data
         # Queues outgoing requests under Telegram's limits, waits out a 429's retry_after and
         # retries what a flaky network or a 5xx lost, where that cannot send anything twice.
         .rate_limiter(RetryingRateLimiter(max_retries=3))
@@ -78,47 +82,33 @@ def build_application(settings: Settings, engine: Engine, log: BotLog) -> App:
         api = settings.telegram_api_url.rstrip("/")
         builder = builder.base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
     app = builder.build()
-    app.bot_data["desk"] = Desk(
-        engine=engine,
-        log=log,
-        data_dir=settings.data_dir,
-        admin_ids=settings.admin_ids,
-        per_page=settings.results_per_page,
-        upload_max_bytes=settings.upload_max_bytes,
-        progress_edit_seconds=settings.progress_edit_seconds,
-        sessions=Sessions(settings.session_ttl_seconds),
-        limiter=RateLimiter(settings.rate_limit_per_minute),
-        poller=feed_poller(settings),
-        feeds=settings.feeds,
-    )
-    app.add_handler(CommandHandler(["start", "help"], handlers.start))
-    app.add_handler(CommandHandler("ask", handlers.ask_command))
-    app.add_handler(CommandHandler("sources", handlers.sources))
-    app.add_handler(CommandHandler("reindex", handlers.reindex))
-    app.add_handler(CommandHandler("stats", handlers.stats))
-    app.add_handler(CommandHandler("feeds", handlers.feeds))
-    app.add_handler(CommandHandler("addfeed", handlers.addfeed))
-    app.add_handler(CommandHandler("removefeed", handlers.removefeed))
+    app.bot_data.configure(settings, engine, log)
+    app.add_handler(CommandHandler(["start", "help"], questions.start))
+    app.add_handler(CommandHandler("ask", questions.ask_command))
+    app.add_handler(CommandHandler("sources", feeds.sources))
+    app.add_handler(CommandHandler("reindex", admin.reindex))
+    app.add_handler(CommandHandler("stats", admin.stats))
+    app.add_handler(CommandHandler("feeds", feeds.feeds))
+    app.add_handler(CommandHandler("addfeed", feeds.addfeed))
+    app.add_handler(CommandHandler("removefeed", feeds.removefeed))
     # Uploads are an admin's private business; documents shared in groups are not for us.
     new_messages = filters.UpdateType.MESSAGE  # an edited question is not asked again
     app.add_handler(
-        MessageHandler(
-            new_messages & filters.Document.ALL & filters.ChatType.PRIVATE, handlers.upload
-        )
+        MessageHandler(new_messages & filters.Document.ALL & filters.ChatType.PRIVATE, admin.upload)
     )
     app.add_handler(
-        MessageHandler(new_messages & filters.TEXT & ~filters.COMMAND, handlers.text_message)
+        MessageHandler(new_messages & filters.TEXT & ~filters.COMMAND, questions.text_message)
     )
     # A lone unknown command in a private chat gets the help text rather than silence.
-    app.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, handlers.start))
-    app.add_handler(CallbackQueryHandler(handlers.button))
-    app.add_handler(InlineQueryHandler(handlers.inline_query))
-    app.add_error_handler(handlers.on_error)
+    app.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, questions.start))
+    app.add_handler(CallbackQueryHandler(buttons.press))
+    app.add_handler(InlineQueryHandler(questions.inline_query))
+    app.add_error_handler(on_error)
     # Feeds are polled on the interval from shortly after start; feeds.txt is read each time,
     # so a poll with no feeds listed costs nothing.
     assert app.job_queue is not None  # python-telegram-bot[job-queue] is a dependency
     app.job_queue.run_repeating(
-        handlers.poll_feeds,
+        feeds.poll_feeds,
         interval=settings.feed_interval,
         first=min(settings.feed_interval, 10.0),
         name="feeds",
@@ -130,12 +120,11 @@ def build_application(settings: Settings, engine: Engine, log: BotLog) -> App:
 async def _register_commands(app: App) -> None:
     """Let Telegram clients show our commands; admins see theirs in their private chat."""
     await app.bot.set_my_commands(PUBLIC_COMMANDS)
-    desk = app.bot_data["desk"]
-    for admin in sorted(desk.admin_ids):
+    for admin_id in sorted(app.bot_data.admin_ids):
         try:
-            await app.bot.set_my_commands(ADMIN_COMMANDS, scope=BotCommandScopeChat(admin))
+            await app.bot.set_my_commands(ADMIN_COMMANDS, scope=BotCommandScopeChat(admin_id))
         except TelegramError as error:  # the admin may never have opened a chat with the bot
-            logger.info("admin commands not set for %s: %s", admin, error)
+            logger.info("admin commands not set for %s: %s", admin_id, error)
 
 
 class RedactSecrets(logging.Filter):

@@ -1,4 +1,4 @@
-"""Engine results → what people read: terminal text, JSON, and Telegram HTML.
+"""Engine results → Telegram HTML, and the plain texts of the bot's status messages.
 
 Everything that came from an article or a user is escaped before it goes into Telegram HTML;
 only the tags written here are markup.
@@ -6,110 +6,18 @@ only the tags written here are markup.
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import re
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from bot.telegram.botlog import Usage
+from bot.text import citation_parts, human_date, trim_around
 from embeddings import Answer, Article, BuildProgress, BuildSummary, IndexStats, Result
-from embeddings.feeds.poller import PollReport
 from embeddings.feeds.state import FeedState
 
 TELEGRAM_LIMIT = 4096  # characters of visible text per message
 PASSAGE_CHARS = 700  # a passage in a chat answer is trimmed around its answer to about this
 _TAG = re.compile(r"<[^>]+>")
-
-
-def human_date(iso: str | None) -> str | None:
-    if not iso:
-        return None
-    try:
-        return dt.date.fromisoformat(iso).strftime("%-d %b %Y")
-    except ValueError:
-        return iso
-
-
-def citation_parts(result: Result | Article) -> list[str]:
-    """Date and source, the parts of a citation that follow the title."""
-    return [part for part in (human_date(result.date), result.source) if part]
-
-
-def trim_around(text: str, start: int, end: int, limit: int) -> tuple[str, int, int]:
-    """`text` cut to about `limit` characters around [start, end), at word boundaries.
-
-    Returns the trimmed text and the span's new offsets. The span itself is never cut.
-    """
-    if len(text) <= limit:
-        return text, start, end
-    room = max(limit - (end - start), 0)
-    left = max(start - room // 2, 0)
-    right = min(end + (room - (start - left)), len(text))
-    left = max(min(left, start - max(room - (right - end), 0)), 0)
-    if left > 0:
-        space = text.find(" ", left, start)
-        left = space + 1 if space != -1 else start
-    if right < len(text):
-        space = text.rfind(" ", end, right)
-        right = space if space != -1 else end
-    prefix = "…" if left > 0 else ""
-    suffix = "…" if right < len(text) else ""
-    trimmed = prefix + text[left:right] + suffix
-    return trimmed, start - left + len(prefix), end - left + len(prefix)
-
-
-# --------------------------------------------------------------------------- terminal
-
-
-def terminal_answer(answer: Answer, mark: Callable[[str], str]) -> str:
-    """Numbered results, the answering sentence passed through `mark`, each with its citation."""
-    lines: list[str] = []
-    if not answer.answered:
-        lines.append(
-            "No passage in the archive answers this with confidence "
-            f"({answer.confidence:.0%}). Closest weak matches:"
-            if answer.results
-            else "Nothing in the archive matches this question."
-        )
-        lines.append("")
-    for number, result in enumerate(answer.results, start=1):
-        text = result.text
-        body = (
-            text[: result.answer_start] + mark(result.answer_sentence) + text[result.answer_end :]
-        )
-        weak = " (weak match)" if not answer.answered else ""
-        lines.append(f"{number}. {result.title}{weak}")
-        cited = " · ".join(citation_parts(result))
-        if cited:
-            lines.append(f"   {cited}")
-        if result.url:
-            lines.append(f"   {result.url}")
-        lines.extend("   " + line for line in body.splitlines())
-        lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def json_answer(answer: Answer) -> dict[str, Any]:
-    return {
-        "question": answer.question,
-        "answered": answer.answered,
-        "results": [
-            {
-                "article_id": r.article_id,
-                "title": r.title,
-                "date": r.date,
-                "url": r.url,
-                "text": r.text,
-                "answer_sentence": r.answer_sentence,
-                "score": round(r.score, 4),
-            }
-            for r in answer.results
-        ],
-    }
-
-
-# --------------------------------------------------------------------------- Telegram HTML
 
 
 def escape(text: str) -> str:
@@ -315,24 +223,6 @@ def usage_html(usage: Usage, stats: IndexStats) -> str:
 
 
 # --------------------------------------------------------------------------- feeds
-
-
-def poll_text(report: PollReport, summary: BuildSummary | None) -> str:
-    """One feed poll, for the terminal and the log."""
-    lines = [
-        f"Polled {report.feeds} feed(s): {len(report.new)} new, {len(report.changed)} changed, "
-        f"{report.unchanged} unchanged, {report.duplicates} already saved under another address"
-        + (f", {len(report.deferred)} waiting out a backoff" if report.deferred else "")
-        + "."
-    ]
-    lines += [f"failed {failure}" for failure in report.failed]
-    lines += [f"skipped {problem}" for problem in report.problems]
-    if summary is not None:
-        lines.append(
-            f"Indexed {summary.new} new and {summary.changed} changed article(s) "
-            f"in {summary.seconds:.1f} s; the archive holds {summary.articles:,}."
-        )
-    return "\n".join(lines)
 
 
 def _when(iso: str | None) -> str:

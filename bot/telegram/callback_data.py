@@ -1,0 +1,66 @@
+"""The data behind an answer's buttons: written and read only here.
+
+A button carries what to do and the answer's session token (bot.telegram.sessions), within
+Telegram's 64 bytes: "m:<token>:<start>" (More, or the closest matches from `start`),
+"f:<token>" (Full article), "v:<token>:1" and "v:<token>:-1" (👍 and 👎). The client sends the
+data back and may have changed it, so `parse` accepts only these exact shapes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+_MORE = re.compile(r"m:(?P<token>[^:]*):(?P<start>[0-9]{1,3})")
+_ARTICLE = re.compile(r"f:(?P<token>[^:]*)")
+_VOTE = re.compile(r"v:(?P<token>[^:]*):(?P<vote>1|-1)")
+
+
+@dataclass(frozen=True, slots=True)
+class More:
+    """The next page of results, from the `start`th (counting from 0)."""
+
+    token: str
+    start: int
+
+    @property
+    def data(self) -> str:
+        return f"m:{self.token}:{self.start}"
+
+
+@dataclass(frozen=True, slots=True)
+class FullArticle:
+    """The whole article the top result comes from."""
+
+    token: str
+
+    @property
+    def data(self) -> str:
+        return f"f:{self.token}"
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    """Feedback on the answer: 1 for 👍, -1 for 👎."""
+
+    token: str
+    vote: Literal[1, -1]
+
+    @property
+    def data(self) -> str:
+        return f"v:{self.token}:{self.vote}"
+
+
+Button = More | FullArticle | Vote
+
+
+def parse(data: str) -> Button | None:
+    """The button `data` was written for, or None for anything this bot does not write."""
+    if match := _MORE.fullmatch(data):
+        return More(match["token"], int(match["start"]))
+    if match := _ARTICLE.fullmatch(data):
+        return FullArticle(match["token"])
+    if match := _VOTE.fullmatch(data):
+        return Vote(match["token"], 1 if match["vote"] == "1" else -1)
+    return None

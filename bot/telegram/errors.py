@@ -1,0 +1,23 @@
+"""The one error handler: whatever a handler raises is logged and apologised for."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.telegram.api import Update
+from bot.telegram.desk import Context
+
+logger = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log the failure with the update id and apologise; the bot keeps running."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    logger.error("update %s failed", update_id, exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message:
+        try:
+            await update.effective_message.reply_text(
+                "Sorry — something went wrong on my side. Please try again in a moment."
+            )
+        except Exception:  # the apology itself failing must not raise from the error handler
+            logger.warning("could not send the apology for update %s", update_id)
