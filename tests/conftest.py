@@ -1,5 +1,11 @@
-"""Shared fixtures: the real model (loaded once), the shipped archive's index (built once),
-isolated settings, and small article folders written per test."""
+"""Shared fixtures: the real models (loaded once), the shipped archive's index (built once),
+isolated settings, and small article folders written per test; and the tiers (markers).
+
+Tiers: a test is marked by the fixtures it uses, directly or through other fixtures (see
+TIER_FIXTURES); a test that reaches a model, PostgreSQL or the bot some other way (a
+subprocess) says so with the mark itself. Each of these marks also makes the test `slow`:
+`pytest -m "not slow"` is the fast tier, logic tested without a model (embeddings.models.tiny).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from embeddings import Engine, SentenceTransformerEncoder
+from embeddings import DEFAULT_MODEL, Encoder, Engine, SentenceTransformerEncoder
 from embeddings.index.indexer import build_index
 from embeddings.models.multilingual import MultilingualEncoder
 
@@ -17,6 +23,25 @@ from .feedsite import Briefings, Site, load_briefings, page_html, rewrite_rss, s
 from .feedsite import atom as atom_feed
 from .feedsite import wang_yi as wang_yi_page
 from .helpers import DATA
+
+# Fixture → the tier mark it gives every test that uses it.
+TIER_FIXTURES = {
+    "encoder": "model",
+    "multilingual": "model",
+    "postgres_server": "postgres",
+    "start_bot": "e2e",
+}
+SLOW_MARKS = frozenset(TIER_FIXTURES.values())
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        for fixture, mark in TIER_FIXTURES.items():
+            if fixture in fixtures:
+                item.add_marker(mark)
+        if any(item.get_closest_marker(mark) for mark in SLOW_MARKS):
+            item.add_marker("slow")
 
 
 @pytest.fixture(autouse=True)
@@ -43,25 +68,62 @@ def multilingual() -> MultilingualEncoder:
     return MultilingualEncoder()
 
 
-@pytest.fixture(scope="session")
-def shipped_index(
+@pytest.fixture
+def loaded_models(
     encoder: SentenceTransformerEncoder,
     multilingual: MultilingualEncoder,
-    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`main([...])` in this process gets the session's models instead of loading both again
+    for every command (seconds each); settings naming another encoder still load it. The
+    console-script tests in test_cli.py load them as a user's process does."""
+    import bot.settings
+
+    load = bot.settings.encoder_from
+
+    def encoder_from(settings: bot.settings.Settings) -> Encoder:
+        if (settings.encoder, settings.model, settings.device) == ("torch", DEFAULT_MODEL, None):
+            return encoder
+        return load(settings)
+
+    monkeypatch.setattr(bot.settings, "encoder_from", encoder_from)
+    monkeypatch.setattr(bot.settings, "MultilingualEncoder", lambda: multilingual)
+
+
+@pytest.fixture(scope="session")
+def shipped_index(
+    encoder: SentenceTransformerEncoder, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
-    """The index of the repository's data/ folder, built once with the real models, as
-    `newsdesk index` builds it by default."""
+    """The index of the repository's data/ folder, built once with the real model, English
+    only, as the first `newsdesk ask` builds it (the multilingual vectors take three quarters
+    of the encoding, and only `multilingual_engine`'s tests read them)."""
     index_dir = tmp_path_factory.mktemp("shipped") / "index"
-    build_index([DATA], index_dir, encoder, multilingual=multilingual)
+    build_index([DATA], index_dir, encoder)
     return index_dir
 
 
 @pytest.fixture(scope="session")
-def shipped_engine(
-    shipped_index: Path, encoder: SentenceTransformerEncoder, multilingual: MultilingualEncoder
-) -> Engine:
+def shipped_engine(shipped_index: Path, encoder: SentenceTransformerEncoder) -> Engine:
     """A read-only engine over the shipped archive (tests that change an index copy it)."""
-    return Engine(shipped_index, encoder, multilingual=multilingual)
+    return Engine(shipped_index, encoder)
+
+
+@pytest.fixture(scope="session")
+def multilingual_engine(
+    encoder: SentenceTransformerEncoder,
+    multilingual: MultilingualEncoder,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Engine:
+    """An engine over part of the shipped archive indexed with both real models, as
+    `newsdesk index` builds it by default: the AzerNews article among the sample's first 80
+    records (its 43 Wikinews articles and 37 White House ones), a third of the encoding."""
+    data = tmp_path_factory.mktemp("multilingual-data")
+    shutil.copy(DATA / "000_ce1b1adc1bd8e6a9.txt", data)
+    records = (DATA / "news-sample.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    (data / "news-sample.jsonl").write_text("".join(records[:80]), encoding="utf-8")
+    index_dir = tmp_path_factory.mktemp("multilingual") / "index"
+    build_index([data], index_dir, encoder, multilingual=multilingual)
+    return Engine(index_dir, encoder, multilingual=multilingual)
 
 
 @pytest.fixture
@@ -75,8 +137,8 @@ def shipped_copy(shipped_index: Path, tmp_path: Path) -> Iterator[tuple[Path, Pa
 
 
 @pytest.fixture(scope="session")
-def briefings(tmp_path_factory: pytest.TempPathFactory) -> Briefings:
-    return load_briefings(tmp_path_factory.mktemp("briefings"))
+def briefings() -> Briefings:
+    return load_briefings()
 
 
 @pytest.fixture

@@ -28,8 +28,7 @@ from typing import Any
 from embeddings import BuildProgress, Encoder, NewsdeskError
 from embeddings.index.directory import store as store_module
 from embeddings.index.indexer import build_index
-
-from .tiny_encoder import TinyEncoder
+from embeddings.models.tiny import TinyEncoder
 
 
 def _die() -> None:

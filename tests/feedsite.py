@@ -13,7 +13,6 @@ import hashlib
 import html
 import http.server
 import re
-import tarfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,7 +24,8 @@ from embeddings.ingest.articles import parse_plain_text
 from embeddings.ingest.markdown_text import markdown_to_paragraphs
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-ARCHIVE = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "wh-briefings.tar.xz"
+# The feed as scraped by brian14708/wh-briefings and its four newest documents (fixtures/README.md).
+BRIEFINGS = Path(__file__).resolve().parent / "fixtures" / "wh-briefings"
 ORIGIN = "https://www.whitehouse.gov/"
 ITEMS = 4  # the feed's newest items are served, with their documents as pages
 
@@ -58,21 +58,13 @@ class Briefings:
     documents: dict[str, Document]  # by original source_url
 
 
-def load_briefings(target: Path) -> Briefings:
-    """Extract rss.xml and the documents of its newest items from the shared archive."""
-    with tarfile.open(ARCHIVE, "r:xz") as archive:
-        rss = ""
-        candidates: dict[str, str] = {}
-        for member in archive:  # one pass over the stream: members in archive order
-            if member.name == "./rss.xml":
-                rss = _read(archive, member)
-            elif re.search(r"/2026-08/2026-08-(19|20|21)-[^/]+\.md$", member.name):
-                candidates[member.name] = _read(archive, member)
-    (target / "rss.xml").write_text(rss, encoding="utf-8")
+def load_briefings() -> Briefings:
+    """rss.xml and the documents of its newest items, as shipped in tests/fixtures."""
+    rss = (BRIEFINGS / "rss.xml").read_text(encoding="utf-8")
     links = re.findall(r"<link>\s*(\S+)\s*</link>", rss.split("<item>", 1)[1])[:ITEMS]
     documents: dict[str, Document] = {}
-    for text in candidates.values():
-        meta_text, body = text.split("\n---", 1)
+    for markdown in sorted(BRIEFINGS.rglob("*.md")):
+        meta_text, body = markdown.read_text(encoding="utf-8").split("\n---", 1)
         meta = yaml.safe_load(meta_text.removeprefix("---"))
         url = str(meta.get("source_url", ""))
         if url in links:
@@ -81,12 +73,6 @@ def load_briefings(target: Path) -> Briefings:
             documents[url] = Document(path, str(meta["title"]), str(meta["date"]), paragraphs)
     assert len(documents) == ITEMS, sorted(documents)
     return Briefings(rss, documents)
-
-
-def _read(archive: tarfile.TarFile, member: tarfile.TarInfo) -> str:
-    handle = archive.extractfile(member)
-    assert handle is not None
-    return handle.read().decode("utf-8")
 
 
 def page_html(document: Document, author: str = "Press Office") -> str:

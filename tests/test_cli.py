@@ -48,7 +48,7 @@ def test_ask_json_answers_wang_yi_first(shipped_copy: tuple[Path, Path]) -> None
 
 
 def test_ask_text_marks_the_answer_sentence(
-    shipped_copy: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+    shipped_copy: tuple[Path, Path], loaded_models: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _, index_dir = shipped_copy
     assert main(["ask", WANG_YI_QUESTION, "--top", "1", "--index-dir", str(index_dir)]) == 0
@@ -59,7 +59,7 @@ def test_ask_text_marks_the_answer_sentence(
 
 
 def test_first_ask_builds_the_index_from_the_data_dir(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, loaded_models: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write(tmp_path / "news", "a.txt", "title Bakery opens\n\nA new bakery opened on the square "
           "selling bread and cakes to the town.\n")  # fmt: skip
@@ -73,7 +73,7 @@ def test_first_ask_builds_the_index_from_the_data_dir(
 
 
 def test_index_reports_broken_files_and_fails_only_when_nothing_indexed(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, loaded_models: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = tmp_path / "news"
     write(folder, "bad.json", "{oops")
@@ -87,7 +87,10 @@ def test_index_reports_broken_files_and_fails_only_when_nothing_indexed(
 
 
 def test_index_compacts_right_after_an_update_past_the_delta_limit(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    loaded_models: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     folder, index = tmp_path / "news", tmp_path / "idx"
     write(folder, "a.txt", "title Rivers\n\nA readable article about rivers and their floods.\n")
@@ -107,7 +110,7 @@ def test_index_compacts_right_after_an_update_past_the_delta_limit(
 
 
 def test_stats_describes_the_index(
-    shipped_copy: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+    shipped_copy: tuple[Path, Path], loaded_models: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _, index_dir = shipped_copy
     assert main(["stats", "--index-dir", str(index_dir)]) == 0
@@ -118,7 +121,7 @@ def test_stats_describes_the_index(
 
 
 def test_eval_prints_exactly_the_agreed_keys(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, loaded_models: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     beir = tmp_path / "beir"
     corpus = [
@@ -138,6 +141,7 @@ def test_eval_prints_exactly_the_agreed_keys(
     assert result["hit@1"] == 1.0
 
 
+@pytest.mark.model  # the script loads the models before it reads the index
 def test_errors_are_one_line_without_traceback_unless_debug(tmp_path: Path) -> None:
     index = tmp_path / "idx"
     (index / "generations" / "g").mkdir(parents=True)
@@ -170,20 +174,24 @@ def test_readme_commands_are_the_ones_ci_runs() -> None:
     assert test_command in readme
 
 
-def test_fetch_polls_once_and_indexes_then_finds_nothing_new(site: Site, tmp_path: Path) -> None:
-    data, index = tmp_path / "data", tmp_path / "index"
-    env = {
-        "NEWSDESK_DATA_DIR": str(data),
-        "NEWSDESK_INDEX_DIR": str(index),
-        "NEWSDESK_FEED_STATE_DB": str(tmp_path / "feeds.sqlite"),
-        "NEWSDESK_FEEDS": f"{site.base}/rss.xml",
-    }
-    assert run_cli("fetch", env={**env, "NEWSDESK_FEEDS": ""}).returncode == 1
-    first = run_cli("fetch", env=env)
-    assert first.returncode == 0, first.stderr
-    assert first.stdout.startswith("Polled 1 feed(s): 4 new, 0 changed")
-    assert "Indexed 4 new and 0 changed article(s)" in first.stdout
-    again = run_cli("fetch", env=env)
-    assert again.stdout.strip() == (
+def test_fetch_polls_once_and_indexes_then_finds_nothing_new(
+    site: Site,
+    tmp_path: Path,
+    loaded_models: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("NEWSDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("NEWSDESK_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("NEWSDESK_FEED_STATE_DB", str(tmp_path / "feeds.sqlite"))
+    assert main(["fetch"]) == 1  # no feeds configured
+    monkeypatch.setenv("NEWSDESK_FEEDS", f"{site.base}/rss.xml")
+    capsys.readouterr()
+    assert main(["fetch"]) == 0
+    first = capsys.readouterr().out
+    assert first.startswith("Polled 1 feed(s): 4 new, 0 changed")
+    assert "Indexed 4 new and 0 changed article(s)" in first
+    assert main(["fetch"]) == 0
+    assert capsys.readouterr().out.strip() == (
         "Polled 1 feed(s): 0 new, 0 changed, 0 unchanged, 0 already saved under another address."
     )

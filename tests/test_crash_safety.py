@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from embeddings import Engine, IndexMissingError
+from embeddings import Engine, IndexMissingError, SentenceTransformerEncoder
 from embeddings.index.indexer import build_index
+from embeddings.models.tiny import TinyEncoder
 
 from .helpers import REPO
-from .tiny_encoder import TinyEncoder
 
 TOPICS = [
     ("lighthouse", "Lighthouse keeper retires", "The last keeper of the Cape Orrin lighthouse "
@@ -201,14 +201,11 @@ def test_a_full_disk_during_a_build_is_a_clear_error_and_the_old_index_serves(
 
 
 def test_an_update_killed_while_encoding_with_the_real_model_serves_the_old_index(
-    tmp_path: Path,
+    encoder: SentenceTransformerEncoder, tmp_path: Path
 ) -> None:
-    from embeddings import SentenceTransformerEncoder
-
     index = tmp_path / "index"
     data = write_corpus(tmp_path / "data", TOPICS)
     assert drive(index, data, "none", "--real-model").returncode == 0
-    encoder = SentenceTransformerEncoder()
     question = "Who retired from the lighthouse?"
     before = Engine(index, encoder).search(question, top=1).results[0].article_id
     write_corpus(data, TOPICS + ADDED)

@@ -15,10 +15,10 @@ from embeddings import Engine
 from embeddings.index.directory.store import IndexDirectory, open_current
 from embeddings.index.indexer import build_index, compact_index
 from embeddings.index.lexical import tokenize
+from embeddings.models.tiny import TinyEncoder
 
 from .test_crash_safety import ADDED, QUESTIONS, TOPICS
 from .test_crash_safety import write_files as write_articles
-from .tiny_encoder import TinyEncoder
 
 CHANGED = ("lighthouse", "Lighthouse keeper retires", "The last keeper of the Cape Orrin "
            "lighthouse handed the keys to the coast guard on Monday.")  # fmt: skip

@@ -22,9 +22,9 @@ from bot.telegram.render import (
 )
 from embeddings import Answer, Article, Engine, ParseError, QuestionError, Result, parse_file
 from embeddings.engine import safe_filename
+from embeddings.models.tiny import TinyEncoder
 
 from .e2e.telegram_html import parse_html, utf16_len
-from .tiny_encoder import TinyEncoder
 
 # Bounded so the whole file runs in seconds.
 FEW = settings(

@@ -21,9 +21,9 @@ from embeddings import (
 )
 from embeddings.index.directory.store import RACY_NS, IndexDirectory, file_checksum
 from embeddings.index.indexer import build_index
+from embeddings.models.tiny import TinyEncoder
 
 from .test_crash_safety import TOPICS, write_corpus, write_files
-from .tiny_encoder import TinyEncoder
 
 
 def truncate(path: Path) -> None:
@@ -224,6 +224,7 @@ def test_opening_an_index_removes_what_a_crashed_build_left_but_not_a_running_bu
 
 def test_the_bot_refuses_to_start_on_a_damaged_index_and_newsdesk_index_rebuilds_it(
     encoder: SentenceTransformerEncoder,
+    loaded_models: None,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],

@@ -1,5 +1,5 @@
 """Questions in other languages find English passages through the multilingual model
-(the shipped archive, indexed with both real models)."""
+(part of the shipped archive, indexed with both real models)."""
 
 from __future__ import annotations
 
@@ -40,9 +40,9 @@ def test_is_english_tells_english_questions_from_others(question: str, english: 
     ],
 )
 def test_a_question_in_another_language_finds_the_un_paragraph(
-    shipped_engine: Engine, question: str
+    multilingual_engine: Engine, question: str
 ) -> None:
-    answer = shipped_engine.search(question)
+    answer = multilingual_engine.search(question)
     assert answer.answered
     top = answer.results[0]
     assert top.article_id == "000_ce1b1adc1bd8e6a9"
@@ -50,12 +50,12 @@ def test_a_question_in_another_language_finds_the_un_paragraph(
 
 
 def test_an_absent_topic_in_another_language_gets_less_confidence_than_an_answerable_one(
-    shipped_engine: Engine,
+    multilingual_engine: Engine,
 ) -> None:
     # The threshold for other languages declines only about half of absent topics (README
     # "Measured"); what must hold is that the calibrated probability orders them.
-    absent = shipped_engine.search("Сколько спутников у Юпитера?")  # Jupiter's moons
-    answerable = shipped_engine.search(
+    absent = multilingual_engine.search("Сколько спутников у Юпитера?")  # Jupiter's moons
+    answerable = multilingual_engine.search(
         "Что Ван И сказал о роли Китая и России в Совете Безопасности ООН?"
     )
     assert answerable.answered
@@ -63,8 +63,8 @@ def test_an_absent_topic_in_another_language_gets_less_confidence_than_an_answer
 
 
 def test_english_questions_do_not_go_through_the_multilingual_model(
-    shipped_engine: Engine,
+    multilingual_engine: Engine,
 ) -> None:
-    searcher = shipped_engine._current()
+    searcher = multilingual_engine._current()
     assert searcher.rank("What did Wang Yi say about the UN?").translated is None
     assert searcher.rank("Что Ван И сказал об ООН?").translated is not None

@@ -59,6 +59,7 @@ def test_onnx_vectors_agree_with_sentence_transformers(
     assert (onnx.dimension, onnx.max_tokens) == (encoder.dimension, encoder.max_tokens)
 
 
+@pytest.mark.model  # `int8` exports the real model
 def test_export_is_cached_and_reused(int8: OnnxEncoder, cache: Path) -> None:
     stamp = int8.path.stat().st_mtime_ns
     again = OnnxEncoder(cache_dir=cache, variant="int8")

@@ -16,15 +16,16 @@ from embeddings import Engine, IndexBusyError, IndexIncompatibleError
 from embeddings.index.indexer import BuildProgress, build_index
 from embeddings.index.postgres.store import PostgresStore, redact
 from embeddings.models.multilingual import DIMENSION as MULTILINGUAL_DIMENSION
+from embeddings.models.tiny import TinyEncoder
 from embeddings.ranking.search import Answer
 
-from .helpers import write
-from .tiny_encoder import TinyEncoder
+from .helpers import DATA, write
 
 pytestmark = pytest.mark.timeout(180)
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "news-sample.jsonl"
-# Four interviews and the news-dev questions about them (../shared/eval/news-dev).
+SAMPLE = DATA / "news-sample.jsonl"
+# Four Wikinews interviews from the shipped archive and the news-dev evaluation set's questions
+# about them.
 INTERVIEWS = {
     "GUM_interview_messina": "What did Frank Messina say he did as a volunteer after the "
     "September 11 attacks?",
@@ -315,6 +316,7 @@ def test_the_default_backend_never_imports_psycopg() -> None:
 
 def test_the_command_line_indexes_asks_evaluates_and_reports_on_postgres(
     database_url: str,
+    loaded_models: None,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],

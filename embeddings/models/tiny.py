@@ -1,21 +1,29 @@
-"""A tiny deterministic encoder for tests where the model is not the point (crash and
-corruption tests): hashed word features, L2-normalised. Fast, no model to load, and the same
-vectors in every process, so answers can be compared across a killed build and its rerun."""
+"""A tiny deterministic encoder for tests of logic that is not about the model (builds,
+crashes, corruption, backends): hashed word features, L2-normalised.
+
+Fast, nothing to load, and the same vectors in every process, so answers can be compared
+across a killed build and its rerun. Its vectors carry no meaning beyond shared words: never
+serve questions with it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Sequence
 
 import numpy as np
-import numpy.typing as npt
+
+from embeddings.models.encoder import Progress, Vectors
 
 _WORD = re.compile(r"\w+")
 
 
 class TinyEncoder:
-    name = "tests/tiny-hashing-encoder"
+    """The `Encoder` protocol over hashed words: each word adds one to one of 64 slots."""
+
+    name = "tests/tiny-hashing-encoder"  # recorded in manifests written by the tests
     dimension = 64
     max_tokens = 128
 
@@ -23,11 +31,7 @@ class TinyEncoder:
         # A pause per text lets a test kill a build while it is still encoding.
         self.slow_seconds = slow_seconds
 
-    def encode(
-        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
-    ) -> npt.NDArray[np.float32]:
-        import time
-
+    def encode(self, texts: Sequence[str], progress: Progress | None = None) -> Vectors:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in _WORD.findall(text.lower()):
@@ -41,4 +45,5 @@ class TinyEncoder:
         return out
 
     def count_tokens(self, text: str) -> int:
+        """Words plus the two special tokens a real tokenizer adds."""
         return len(_WORD.findall(text)) + 2
