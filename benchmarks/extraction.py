@@ -15,9 +15,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 from embeddings.ingest.extract import extract_page
 from embeddings.ingest.html_text import html_to_article
@@ -37,12 +35,9 @@ def measure(truth: list[str], got: list[str]) -> tuple[float, float, list[str]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch:
-        started = time.perf_counter()
-        briefings = load_briefings(Path(scratch))
-        print(
-            f"loaded {len(briefings.documents)} briefings in {time.perf_counter() - started:.1f} s"
-        )
+    started = time.perf_counter()
+    briefings = load_briefings()
+    print(f"loaded {len(briefings.documents)} briefings in {time.perf_counter() - started:.1f} s")
     documents: list[Document] = [*briefings.documents.values(), wang_yi()]
     print(f"{'page':<48}{'words':>7}  {'kept':>7} {'extra':>7}  {'stdlib kept':>11} {'extra':>7}")
     totals = {"trafilatura": [0.0, 0.0], "stdlib": [0.0, 0.0]}
