@@ -32,10 +32,11 @@ from pathlib import Path
 from embeddings import SentenceTransformerEncoder
 from embeddings.index.directory.store import open_current
 from embeddings.index.indexer import build_from_articles, build_index
-from embeddings.models.multilingual import MultilingualEncoder, is_english
+from embeddings.models.multilingual import MultilingualEncoder
 from embeddings.ranking.evaluate import load_beir, sample_queries
 from embeddings.ranking.fusion import Calibration, decline_curve, fit_logistic, pick_threshold
 from embeddings.ranking.search import Searcher
+from embeddings.text.language import is_english
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "eval"
