@@ -4,15 +4,22 @@ multilingual model (no embedding model needed)."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from embeddings import Engine
 from embeddings.errors import MissingDependencyError
 from embeddings.text import language
 from embeddings.text.language import is_english
+
+from .helpers import REPO
+from .tiny_encoder import TinyEncoder
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "language_questions.json"
 QUESTIONS: dict[str, list[str]] = {
@@ -76,3 +83,35 @@ def test_importing_the_module_does_not_load_the_identifier() -> None:
     code = "import sys, embeddings.text.language; print('py3langid' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+class HashedMultilingual(TinyEncoder):
+    """Stands in for multilingual-e5 where only its presence matters."""
+
+    name = "tests/hashed-multilingual"
+    dimension = 384
+
+    def encode_passages(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        return self.encode(texts, progress)
+
+    def encode_query(self, question: str) -> np.ndarray:
+        return self.encode([question])[0]
+
+
+@pytest.mark.parametrize("multilingual", [True, False])
+def test_the_bot_loads_the_identifier_with_the_index_only_when_it_reads_other_languages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, multilingual: bool
+) -> None:
+    # `newsdesk serve` calls Engine.load before the first question, so that question does not
+    # wait a second for the identifier; an English-only engine never needs it.
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(REPO / "data" / "000_ce1b1adc1bd8e6a9.txt", data)
+    other_languages = HashedMultilingual() if multilingual else None
+    engine = Engine(tmp_path / "index", TinyEncoder(), multilingual=other_languages)
+    engine.build([data])
+    monkeypatch.setattr(language, "_identifier", None)
+    engine.load()
+    assert (language._identifier is not None) is multilingual

@@ -9,15 +9,17 @@ small model reads a plain Romanian question as English, CLD2 answers "unknown" a
 language for many short English ones).
 
 No identifier is sure of a short, name-heavy question ("Biden Ukraine aid?", "Scholz Bundestag
-vote?"): the names carry the letters, and they read alike to both models. So a question is
-English unless the identifier is confident it is in one other language, both as written and
-with its names left out; a question that is nothing but names stays English.
+vote?"): the names carry the letters, and they read alike to both models. So a question in
+Latin script is English unless the identifier is confident it is in one other language, both as
+written and with its names left out; one that is nothing but names stays English. A question
+mostly in another script goes to the multilingual model without asking the identifier.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from typing import Any
 
 from embeddings.errors import MissingDependencyError
@@ -46,14 +48,17 @@ _identifier: Any = None  # py3langid's LanguageIdentifier, loaded on the first q
 
 
 def is_english(question: str) -> bool:
-    """Whether MiniLM should read `question`: true unless it is confidently in one other
-    language, both as written and without its names."""
-    if not _LETTER.search(question):
+    """Whether MiniLM should read `question`: true unless it is mostly in a script other than
+    Latin, or confidently in one other language both as written and without its names."""
+    letters = _LETTER.findall(question)
+    if not letters:
         return True
+    if sum(unicodedata.name(c, "").startswith("LATIN") for c in letters) < len(letters) / 2:
+        return False  # MiniLM reads Latin script only, whatever the words ("Путин Си Москва")
     names_left_out = _without_names(question)
     if not _LETTER.search(names_left_out):
         return True
-    identifier = _loaded()
+    identifier = load_identifier()
     foreign = _other_language(identifier, question)
     return not (foreign and _other_language(identifier, names_left_out))
 
@@ -82,9 +87,9 @@ def _other_language(identifier: Any, text: str) -> bool:
     return other >= _CONFIDENT and other >= _TIMES_ENGLISH * english
 
 
-def _loaded() -> Any:
-    """The identifier, loaded once (about a second: it decompresses its model), on the first
-    question that needs it, so commands that ask none never pay for it."""
+def load_identifier() -> Any:
+    """The identifier, loaded once (about a second: it decompresses its model): by the first
+    question that needs it, so commands that ask none never pay for it, or before (the bot)."""
     global _identifier
     with _lock:
         if _identifier is None:
