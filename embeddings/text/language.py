@@ -36,7 +36,10 @@ _LANGUAGES = (
 _ENGLISH = "en"
 # Another language is trusted when it is at least this probable and this many times as
 # probable as English, on both readings. On tests/fixtures/language_questions.json every setting
-# from 0.15 to 0.2 and from 1.5x to 4x routed all questions right; these are inside that range.
+# from 0.15 to 0.2 and from 1.5x to 4x routes all questions right; of the dev sets' distinct
+# questions, 3x keeps all 5,678 of squad-dev English (2x sends 2 away) and routes all but 11 of
+# xquad-crosslingual-dev's 3,549 to the multilingual model (German ones whose nouns and English
+# names leave the identifier too little, such as "Welchen Beruf hat Thomas Piketty?").
 _CONFIDENT = 0.2
 _TIMES_ENGLISH = 3.0
 
