@@ -42,7 +42,7 @@ from benchmarks.common import SHIPPED_DATA
 from embeddings import SentenceTransformerEncoder
 from embeddings.index.directory.store import open_current
 from embeddings.index.indexer import build_from_articles, build_index
-from embeddings.models.multilingual import MultilingualEncoder, is_english
+from embeddings.models.multilingual import MultilingualEncoder
 from embeddings.ranking.evaluate import load_beir, sample_queries
 from embeddings.ranking.fusion import (
     Calibration,
@@ -53,6 +53,7 @@ from embeddings.ranking.fusion import (
 )
 from embeddings.ranking.search import Searcher
 from embeddings.ranking.weights import Fitted, Provenance, shipped, write
+from embeddings.text.language import is_english
 
 ENGLISH = ["dense", "sentence", "coverage"]
 CROSSLINGUAL = ["translated", "sentence", "margin"]

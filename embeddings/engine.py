@@ -32,6 +32,7 @@ from embeddings.ingest.articles import SUPPORTED_SUFFIXES, Article, article_id_f
 from embeddings.models.encoder import Encoder
 from embeddings.models.multilingual import MultilingualEncoder
 from embeddings.ranking.search import Answer, Searcher
+from embeddings.text.language import load_identifier
 
 DEFAULT_MAX_QUESTION_CHARS = 1000
 
@@ -165,8 +166,12 @@ class Engine:
         return [(str(a), str(b)) for a, b in rows]
 
     def load(self) -> Manifest:
-        """Open the current index now (so the first question does not pay for it)."""
-        return self._current().generation.manifest
+        """Open the current index now, and the language identifier when questions in other
+        languages are read, so the first question pays for neither."""
+        current = self._current()
+        if current.multilingual is not None:
+            load_identifier()
+        return current.generation.manifest
 
     # ------------------------------------------------------------------ questions
 

@@ -6,27 +6,8 @@ from __future__ import annotations
 import pytest
 
 from embeddings import Engine
-from embeddings.models.multilingual import is_english
 
 from .helpers import WANG_YI_UN
-
-
-@pytest.mark.parametrize(
-    ("question", "english"),
-    [
-        ("What did Wang Yi say about the UN?", True),
-        ("how many moons does jupiter have", True),
-        ("Wang Yi UN", True),
-        ("Что Ван И сказал об ООН?", False),
-        ("王毅对联合国说了什么？", False),
-        ("ماذا قال وانغ يي عن الأمم المتحدة؟", False),
-        ("Was sagte Wang Yi über die UNO?", False),
-        ("¿Qué dijo Wang Yi sobre la ONU?", False),
-        ("Wang Yi đã nói gì về Liên Hợp Quốc?", False),
-    ],
-)
-def test_is_english_tells_english_questions_from_others(question: str, english: bool) -> None:
-    assert is_english(question) is english
 
 
 @pytest.mark.parametrize(

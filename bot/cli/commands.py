@@ -25,7 +25,7 @@ from embeddings import (
     NewsdeskError,
 )
 from embeddings.feeds.poller import feed_list, refresh
-from embeddings.models.multilingual import is_english
+from embeddings.text.language import is_english
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -173,7 +173,8 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         _stderr(f"No index yet: building one from {settings.data_dir} (only this once).")
         _print_summary(engine.build([settings.data_dir], ProgressBar(), english_only=True), _stderr)
     answer = engine.search(args.question, top=args.top)
-    if not is_english(args.question) and engine.multilingual and not engine.reads_other_languages():
+    # is_english last: it loads the language identifier, needless when nothing would be said.
+    if engine.multilingual and not engine.reads_other_languages() and not is_english(args.question):
         _stderr("Questions in other languages need multilingual vectors: run `newsdesk index`.")
     if args.json:
         print(json.dumps(json_answer(answer), ensure_ascii=False, indent=2))

