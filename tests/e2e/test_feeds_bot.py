@@ -47,7 +47,7 @@ async def test_the_job_queue_polls_feeds_and_the_new_article_answers(
 ) -> None:
     rss = f"{site.base}/rss.xml"
     async with start_bot(feeds=rss, feed_interval=1, feed_timeout=2) as bot:
-        assert feed_job_scheduled(bot.telegram.app)
+        assert feed_job_scheduled(bot.app)
         host = site.base.removeprefix("http://").replace(".", "-").replace(":", "-")
         await indexed(
             bot.engine,
