@@ -18,7 +18,8 @@ from ..helpers import DATA, WANG_YI_QUESTION, WANG_YI_UN, newsdesk_serve, write
 from .fake_telegram import FakeTelegram
 from .test_serve import stopped
 
-pytestmark = pytest.mark.timeout(300)
+# `newsdesk serve` in subprocesses: end to end although no fixture starts the bot.
+pytestmark = [pytest.mark.timeout(300), pytest.mark.e2e]
 
 ADMIN = 4242
 NEW_ARTICLE = """title Port Elling opens a floating solar farm

@@ -11,7 +11,8 @@ import pytest
 from ..helpers import WANG_YI_QUESTION, WANG_YI_UN, newsdesk_serve
 from .fake_telegram import FakeTelegram
 
-pytestmark = pytest.mark.timeout(240)
+# `newsdesk serve` in a subprocess: end to end although no fixture starts the bot.
+pytestmark = [pytest.mark.timeout(240), pytest.mark.e2e]
 
 
 async def serve(
