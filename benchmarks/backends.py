@@ -49,6 +49,7 @@ import embeddings.index.directory.vectors
 from embeddings import Engine
 from embeddings.index.indexer import build_from_articles, load_articles
 from embeddings.index.postgres.store import PostgresStore
+from embeddings.index.stores import open_store
 from embeddings.models.encoder import load_encoder
 from embeddings.ranking.evaluate import evaluate
 
@@ -159,7 +160,7 @@ def compare_speed(args: argparse.Namespace, encoder: Cached, root: Path, url: st
     articles, _ = load_articles([data])
     asked = questions(args.questions)
     started = time.perf_counter()
-    build_from_articles(articles, root / "warm", encoder)  # encodes every text once
+    build_from_articles(articles, open_store(root / "warm"), encoder)  # encodes every text once
     encoder.encode(asked)
     encoding = time.perf_counter() - started
     print(f"{len(articles):,} articles; encoding and a first build: {encoding:.0f} s", flush=True)
@@ -218,7 +219,7 @@ def surrogate_search(count: int, encoder: Cached, url: str, limit: int) -> None:
     normalised), so they cluster like real text does. FAISS's quantized scan and pgvector's
     HNSW (the engine's settings) against exact search, k = 100 as for the sentence candidates."""
     from embeddings.index.directory.vectors import VectorIndex
-    from embeddings.index.postgres.store import PgVectors
+    from embeddings.index.postgres.generation import PgVectors
 
     real = np.stack(list(encoder.cache.values())).astype(np.float32)
     rng = np.random.default_rng(20261128)

@@ -26,9 +26,10 @@ from pathlib import Path
 import numpy as np
 
 from embeddings import SentenceTransformerEncoder
-from embeddings.index.directory.store import open_current
+from embeddings.index.directory.generation import open_current
 from embeddings.index.indexer import build_from_articles
 from embeddings.index.lexical import tokenize
+from embeddings.index.stores import open_store
 from embeddings.models.multilingual import MultilingualEncoder
 from embeddings.ranking.evaluate import load_beir, metrics, sample_queries
 from embeddings.ranking.search import Searcher
@@ -95,7 +96,9 @@ def main() -> int:
             if key not in built:  # XQuAD asks about the SQuAD paragraphs: one index serves both
                 built[key] = (args.keep_index or Path(scratch)) / name
                 started = time.perf_counter()
-                build_from_articles(data.corpus, built[key], encoder, multilingual=multilingual)
+                build_from_articles(
+                    data.corpus, open_store(built[key]), encoder, multilingual=multilingual
+                )
                 print(f"{name}: index built in {time.perf_counter() - started:.0f} s", flush=True)
             generation = open_current(built[key], encoder.name, encoder.dimension)
             searcher = Searcher(generation, encoder, multilingual=multilingual)

@@ -35,6 +35,7 @@ from bot.telegram.app import build_application, started  # noqa: E402
 from bot.telegram.botlog import BotLog  # noqa: E402
 from embeddings import Engine, SentenceTransformerEncoder  # noqa: E402
 from embeddings.index.indexer import build_index  # noqa: E402
+from embeddings.index.stores import open_store  # noqa: E402
 from tests.e2e.fake_telegram import FakeTelegram  # noqa: E402
 
 ADMIN = 4242
@@ -72,14 +73,14 @@ async def run(args: argparse.Namespace, work: Path) -> int:
         shutil.copytree(args.index_dir, index_dir)
     else:
         print("indexing data/ first …", flush=True)
-        build_index([data_dir], index_dir, encoder)
+        build_index([data_dir], open_store(index_dir), encoder)
     (data_dir / "load.jsonl").write_text(new_articles(40), encoding="utf-8")
     async with FakeTelegram() as tg:
         settings = load_settings(
             data_dir=data_dir, index_dir=index_dir, telegram_token=tg.token,
             telegram_api_url=tg.url, admin_ids=str(ADMIN), state_db=work / "bot.sqlite",
         )  # fmt: skip
-        engine = Engine(index_dir, encoder, settings.max_question_chars)
+        engine = Engine(open_store(index_dir), encoder, settings.max_question_chars)
         engine.load()
         log = BotLog(settings.state_db)
         app = build_application(settings, engine, log)

@@ -26,6 +26,7 @@ import faiss
 import numpy as np
 
 from embeddings.index.directory.vectors import VectorIndex
+from embeddings.index.stores import open_store
 
 K = 100
 
@@ -50,7 +51,7 @@ def main() -> int:
     print(f"  (PQ index built in {time.perf_counter() - started:.1f} s)")
     for factor in (4, 10, 20):
         measure(f"PQ{d // 4}x4 fast scan + exact re-scoring of {factor}×k (engine)",
-                Engine(engine_index, factor), None, queries, tenth)  # fmt: skip
+                Engine(open_store(engine_index), factor), None, queries, tenth)  # fmt: skip
     quantizer = faiss.IndexFlatIP(d)  # kept in a name: the IVF index does not own it
     ivf = faiss.IndexIVFFlat(quantizer, d, 1024, faiss.METRIC_INNER_PRODUCT)
     faiss.omp_set_num_threads(2)

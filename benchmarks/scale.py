@@ -21,6 +21,7 @@ from pathlib import Path
 
 from embeddings import Engine, SentenceTransformerEncoder
 from embeddings.index.indexer import build_from_articles, load_articles
+from embeddings.index.stores import open_store
 from embeddings.text.chunking import chunk_article
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,7 +56,7 @@ def main() -> int:
         print(f"chunked into {passages:,} passages and {sentences:,} sentences in {seconds:.1f} s")
 
         subset = sorted(articles, key=lambda a: a.id)[: args.docs]
-        summary = build_from_articles(subset, Path(scratch) / "index", encoder)
+        summary = build_from_articles(subset, open_store(Path(scratch) / "index"), encoder)
         rate = summary.encoded / summary.seconds
         print(
             f"indexed {summary.articles:,} articles ({summary.passages:,} passages, "
@@ -64,7 +65,7 @@ def main() -> int:
         print(f"the whole archive would take about {(passages + sentences) / rate / 3600:.1f} h "
               "to encode on this machine")  # fmt: skip
 
-        engine = Engine(Path(scratch) / "index", encoder)
+        engine = Engine(open_store(Path(scratch) / "index"), encoder)
         engine.load()
         questions = [json.loads(line)["text"] for line in QUESTIONS.open()][: args.questions]
         timings = []

@@ -64,6 +64,7 @@ from embeddings import Engine
 from embeddings.index.directory.vectors import RESCORE, VectorIndex
 from embeddings.index.indexer import BuildProgress, BuildSummary
 from embeddings.index.lexical import tokenize
+from embeddings.index.stores import open_store
 from embeddings.models.encoder import Encoder, load_encoder
 
 REPO = Path(__file__).resolve().parent.parent
@@ -83,7 +84,7 @@ question = "What did the President say about inflation?"
 if sys.argv[1] == "-":  # the model alone: the baseline of the memory bound
     encoder.encode([question])
 else:
-    Engine(Path(sys.argv[1]), encoder).search(question)
+    Engine(open_store(Path(sys.argv[1])), encoder).search(question)
 seconds = time.perf_counter() - started
 # VmHWM, not ru_maxrss: Linux carries the parent's RSS at fork into the child's ru_maxrss.
 status = dict(line.split(":", 1) for line in open("/proc/self/status"))
@@ -202,7 +203,9 @@ def main() -> int:
             rows.append(_measure(fraction, files[:count], spares, run))
             _table(rows)
         if args.encode_all:
-            generation = Engine(root / f"f{fractions[-1]}" / "index", real)._current().generation
+            generation = (
+                Engine(open_store(root / f"f{fractions[-1]}" / "index"), real)._current().generation
+            )
             scan = _recall(np.asarray(generation.sentences.matrix), real, run.questions)
         _extrapolate(rows[-1], len(files), share_rate, scan)
     return 0
@@ -256,9 +259,9 @@ def _measure(fraction: float, files: list[Path], spares: list[Path], run: Run) -
     load = os.getloadavg()[0]
     builder = run.real if run.encode_all else Bulk(run.real, run.known)
     started = time.perf_counter()
-    Engine(index, builder).build([data])
+    Engine(open_store(index), builder).build([data])
     build_s = time.perf_counter() - started
-    engine = Engine(index, run.real)
+    engine = Engine(open_store(index), run.real)
     generation = engine._current().generation
     for question in run.questions[:5]:  # warm-up: caches, first-call allocations
         engine.search(question)

@@ -11,6 +11,7 @@ import pytest
 
 from embeddings import Engine, SentenceTransformerEncoder
 from embeddings.index.indexer import build_index
+from embeddings.index.stores import open_store
 from embeddings.models.multilingual import MultilingualEncoder
 
 from .feedsite import Briefings, Site, load_briefings, page_html, rewrite_rss, serve
@@ -52,7 +53,7 @@ def shipped_index(
     """The index of the repository's data/ folder, built once with the real models, as
     `newsdesk index` builds it by default."""
     index_dir = tmp_path_factory.mktemp("shipped") / "index"
-    build_index([DATA], index_dir, encoder, multilingual=multilingual)
+    build_index([DATA], open_store(index_dir), encoder, multilingual=multilingual)
     return index_dir
 
 
@@ -61,7 +62,7 @@ def shipped_engine(
     shipped_index: Path, encoder: SentenceTransformerEncoder, multilingual: MultilingualEncoder
 ) -> Engine:
     """A read-only engine over the shipped archive (tests that change an index copy it)."""
-    return Engine(shipped_index, encoder, multilingual=multilingual)
+    return Engine(open_store(shipped_index), encoder, multilingual=multilingual)
 
 
 @pytest.fixture

@@ -1,0 +1,36 @@
+"""The one way to get an `IndexStore`: a directory (the embedded default) or a database.
+
+PostgreSQL's module, and psycopg with it, is imported only when a database is asked for:
+the default install has no psycopg.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from embeddings.index.backend import IndexStore
+from embeddings.index.directory.store import DirectoryStore
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    """An index in PostgreSQL + pgvector (pip install 'newsdesk[postgres]')."""
+
+    url: str  # holds the password: never shown (see postgres.connection.redact)
+    schema: str = "newsdesk"
+    # BM25 kept beside the rows, or the database's own full-text search.
+    lexical: Literal["bm25", "fts"] = "bm25"
+
+    def __repr__(self) -> str:
+        return f"Database(schema={self.schema!r}, lexical={self.lexical!r})"
+
+
+def open_store(where: Path | Database) -> IndexStore:
+    """The index in the directory `where` (FAISS files, SQLite), or in the database."""
+    if isinstance(where, Path):
+        return DirectoryStore(where)
+    from embeddings.index.postgres.store import PostgresStore  # psycopg only when asked for
+
+    return PostgresStore(where.url, where.schema, where.lexical)
