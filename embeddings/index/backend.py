@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Hashable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 Matrix = npt.NDArray[np.float32]
 Ids = npt.NDArray[np.int64]
+# The lexical signal: BM25 kept with the index (every backend), or a database's own
+# full-text search.
+Lexical = Literal["bm25", "fts"]
 
 # Rows from which vectors are searched approximately (FAISS: quantized codes re-scored
 # exactly; PostgreSQL: an HNSW index) rather than exactly. An exact scan reads every row:

@@ -7,11 +7,10 @@ vectors from the current generation by content digest.
 Where the store's generations offer a `shared_base` (the directory backend), an update reads
 only the files whose size or times changed (updates.py), and writes a new generation that
 shares the current base and holds the changed articles in a small delta segment. Its cost
-follows the size of the change and of the delta, not of the
-archive. Once the delta or the base rows it replaces pass DELTA_LIMIT passages, the update
-still goes out at once and says `compaction_due`; the caller then runs `compact_index` (a
-full build that encodes nothing) when it suits it, in the background in the bot, while the
-update already answers questions.
+follows the size of the change and of the delta, not of the archive. Once the delta or the
+base rows it replaces pass DELTA_LIMIT passages, the update still goes out at once and says
+`compaction_due`; the caller then runs `compact_index` (a full build that encodes nothing)
+when it suits it, in the background in the bot, while the update already answers questions.
 """
 
 from __future__ import annotations

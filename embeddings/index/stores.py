@@ -6,11 +6,10 @@ the default install has no psycopg.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
-from embeddings.index.backend import IndexStore
+from embeddings.index.backend import IndexStore, Lexical
 from embeddings.index.directory.store import DirectoryStore
 
 
@@ -18,13 +17,9 @@ from embeddings.index.directory.store import DirectoryStore
 class Database:
     """An index in PostgreSQL + pgvector (pip install 'newsdesk[postgres]')."""
 
-    url: str  # holds the password: never shown (see postgres.connection.redact)
+    url: str = field(repr=False)  # may hold the password: never shown
     schema: str = "newsdesk"
-    # BM25 kept beside the rows, or the database's own full-text search.
-    lexical: Literal["bm25", "fts"] = "bm25"
-
-    def __repr__(self) -> str:
-        return f"Database(schema={self.schema!r}, lexical={self.lexical!r})"
+    lexical: Lexical = "bm25"
 
 
 def open_store(where: Path | Database) -> IndexStore:

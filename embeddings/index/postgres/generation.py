@@ -10,14 +10,14 @@ import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from psycopg import sql
 
 from embeddings.errors import IndexIncompatibleError
-from embeddings.index.backend import DenseLexicalScores, Ids, LexicalScores, Matrix
+from embeddings.index.backend import DenseLexicalScores, Ids, Lexical, LexicalScores, Matrix
 from embeddings.index.lexical import LexicalIndex
 from embeddings.index.manifest import Manifest
 from embeddings.index.postgres.connection import Pool, database_errors
@@ -30,8 +30,6 @@ from embeddings.index.rows import (
     stored_passage,
 )
 from embeddings.ingest.articles import Article
-
-Lexical = Literal["bm25", "fts"]
 
 
 class PgVectors:

@@ -1,12 +1,14 @@
 """The tables, in one database (`namespace` defaults to ``newsdesk``)::
 
-<ns>.meta                key/value; schema_version
-<ns>.generations         id, manifest (jsonb), details (jsonb: which vector sets have HNSW)
-<ns>.current             one row: the generation every replica serves
-<ns>_g<id>.articles      one schema per generation: articles, passages, sentences (with
-<ns>_g<id>.passages      their pgvector columns and the passages' tsvector), and files
-<ns>_g<id>.sentences     (the BM25 arrays and the sentence map, as bytea)
-<ns>_g<id>.files
+    <ns>.meta                key/value; schema_version
+    <ns>.generations         id, manifest (jsonb), details (jsonb: which vector sets have HNSW)
+    <ns>.current             one row: the generation every replica serves
+    <ns>_g<id>.articles      one schema per generation: articles, passages, sentences (with
+    <ns>_g<id>.passages      their pgvector columns and the passages' tsvector), and files
+    <ns>_g<id>.sentences     (the BM25 arrays and the sentence map, as bytea)
+    <ns>_g<id>.files
+
+Each build writes one new generation schema, and drops all but it and the one before.
 """
 
 SCHEMA_VERSION = 1

@@ -33,11 +33,11 @@ from embeddings.errors import (
     IndexMissingError,
     NewsdeskError,
 )
-from embeddings.index.backend import APPROXIMATE_FROM, Matrix, SharedBase
+from embeddings.index.backend import APPROXIMATE_FROM, Lexical, Matrix, SharedBase
 from embeddings.index.lexical import LexicalIndex
 from embeddings.index.manifest import Manifest
 from embeddings.index.postgres.connection import Pool, database_errors, redact
-from embeddings.index.postgres.generation import Lexical, PgGeneration
+from embeddings.index.postgres.generation import PgGeneration
 from embeddings.index.postgres.schema import GENERATION, META, SCHEMA_VERSION
 from embeddings.index.rows import ArticleRow, PassageRow, SegmentRows
 
