@@ -62,6 +62,7 @@ from embeddings import Answer, Engine
 from embeddings.index.backend import IndexStore, VectorSpace
 from embeddings.index.indexer import build_from_articles, load_articles
 from embeddings.index.postgres.store import PostgresStore
+from embeddings.index.stores import open_store
 from embeddings.models.encoder import Encoder, load_encoder
 from embeddings.ranking.evaluate import evaluate
 from tests.pgserver import running_server
@@ -145,8 +146,8 @@ def main() -> int:
 
 
 def compare_quality(folder: Path, limit: int | None, encoder: Cached, root: Path, url: str) -> None:
-    rows: list[tuple[str, Path | IndexStore]] = [
-        ("FAISS (BM25 in process)", root / "eval-faiss"),
+    rows: list[tuple[str, IndexStore]] = [
+        ("FAISS (BM25 in process)", open_store(root / "eval-faiss")),
         ("PostgreSQL, BM25 beside the rows", PostgresStore(url, "eval_bm25")),
         ("PostgreSQL, full-text search (ts_rank)", PostgresStore(url, "eval_fts", "fts")),
     ]
@@ -179,13 +180,13 @@ def compare_speed(args: argparse.Namespace, encoder: Cached, root: Path, url: st
     articles, _ = load_articles([data])
     asked = questions(args.eval_dir, args.questions)
     started = time.perf_counter()
-    build_from_articles(articles, root / "warm", encoder)  # encodes every text once
+    build_from_articles(articles, open_store(root / "warm"), encoder)  # encodes every text once
     encoder.encode(asked)
     encoding = time.perf_counter() - started
     print(f"{len(articles):,} articles; encoding and a first build: {encoding:.0f} s", flush=True)
-    stores: dict[str, Path | IndexStore] = {
-        "FAISS exact": root / "faiss-flat",
-        "FAISS quantized": root / "faiss-quantized",
+    stores: dict[str, IndexStore] = {
+        "FAISS exact": open_store(root / "faiss-flat"),
+        "FAISS quantized": open_store(root / "faiss-quantized"),
         "PostgreSQL exact": PostgresStore(url, "bench_exact", hnsw_from=10**12),
         "PostgreSQL HNSW": PostgresStore(url, "bench_hnsw", hnsw_from=0),
     }
@@ -235,7 +236,7 @@ def surrogate_search(count: int, encoder: Cached, url: str, asked: list[str]) ->
     normalised), so they cluster like real text does. FAISS's quantized scan and pgvector's
     HNSW (the engine's settings) against exact search, k = 100 as for the sentence candidates."""
     from embeddings.index.directory.vectors import VectorIndex
-    from embeddings.index.postgres.store import PgVectors
+    from embeddings.index.postgres.generation import PgVectors
 
     real = np.stack(list(encoder.cache.values())).astype(np.float32)
     rng = np.random.default_rng(SEED)

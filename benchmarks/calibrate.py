@@ -40,8 +40,9 @@ from pathlib import Path
 
 from benchmarks.common import SHIPPED_DATA
 from embeddings import SentenceTransformerEncoder
-from embeddings.index.directory.store import open_current
+from embeddings.index.directory.generation import open_current
 from embeddings.index.indexer import build_from_articles, build_index
+from embeddings.index.stores import open_store
 from embeddings.models.multilingual import MultilingualEncoder
 from embeddings.ranking.evaluate import load_beir, sample_queries
 from embeddings.ranking.fusion import (
@@ -64,8 +65,8 @@ Row = dict[str, float]
 def features(searcher: Searcher, question: str) -> Row:
     ranking = searcher.rank(question)
     row = int(ranking.rows[0])
-    text, _, _, title = searcher.generation.passage_rows([row])[row][:4]
-    return searcher.decline_features(ranking, f"{title}\n{text}")
+    passage = searcher.generation.passage_rows([row])[row]
+    return searcher.decline_features(ranking, f"{passage.title}\n{passage.text}")
 
 
 def group(searcher: Searcher, questions: Sequence[str], answerable: bool) -> list[Row]:
@@ -179,9 +180,11 @@ def main() -> int:
         news_index = args.news_index or Path(scratch) / "news"
         squad_index = args.squad_index or Path(scratch) / "squad"
         if not (news_index / "CURRENT").exists():
-            build_index([SHIPPED_DATA], news_index, encoder, multilingual=multilingual)
+            build_index([SHIPPED_DATA], open_store(news_index), encoder, multilingual=multilingual)
         if not (squad_index / "CURRENT").exists():
-            build_from_articles(squad.corpus, squad_index, encoder, multilingual=multilingual)
+            build_from_articles(
+                squad.corpus, open_store(squad_index), encoder, multilingual=multilingual
+            )
         searchers: dict[str, Searcher] = {
             name: Searcher(
                 open_current(path, encoder.name, encoder.dimension),

@@ -27,9 +27,10 @@ import numpy as np
 
 from benchmarks.common import timed_each
 from embeddings import SentenceTransformerEncoder
-from embeddings.index.directory.store import open_current
+from embeddings.index.directory.generation import open_current
 from embeddings.index.indexer import build_from_articles
 from embeddings.index.lexical import tokenize
+from embeddings.index.stores import open_store
 from embeddings.models.multilingual import MultilingualEncoder
 from embeddings.ranking.evaluate import load_beir, sample_queries
 from embeddings.ranking.metrics import DEPTH, distinct, metrics
@@ -86,7 +87,9 @@ def main() -> int:
             if key not in built:  # XQuAD asks about the SQuAD paragraphs: one index serves both
                 built[key] = (args.keep_index or Path(scratch)) / name
                 started = time.perf_counter()
-                build_from_articles(data.corpus, built[key], encoder, multilingual=multilingual)
+                build_from_articles(
+                    data.corpus, open_store(built[key]), encoder, multilingual=multilingual
+                )
                 print(f"{name}: index built in {time.perf_counter() - started:.0f} s", flush=True)
             generation = open_current(built[key], encoder.name, encoder.dimension)
             searcher = Searcher(generation, encoder, multilingual=multilingual)

@@ -20,6 +20,7 @@ from pathlib import Path
 from benchmarks.common import SHIPPED_DATA
 from embeddings import SentenceTransformerEncoder, parse_file
 from embeddings.index.indexer import build_index, sentence_input
+from embeddings.index.stores import open_store
 from embeddings.text.chunking import chunk_article, model_input
 
 DEFAULT_MEMBER = "./statements-releases/2021-03/2021-03-01-u-s-mexico-joint-declaration.md"
@@ -44,11 +45,11 @@ def main() -> int:
         data = Path(scratch) / "data"
         index = Path(scratch) / "index"
         shutil.copytree(SHIPPED_DATA, data)
-        full = build_index([data], index, encoder)
-        unchanged = build_index([data], index, encoder)
+        full = build_index([data], open_store(index), encoder)
+        unchanged = build_index([data], open_store(index), encoder)
         added_file = extract(args.archive, args.member, Path(scratch))
         shutil.copy(added_file, data / added_file.name)
-        added = build_index([data], index, encoder)
+        added = build_index([data], open_store(index), encoder)
 
         [article] = parse_file(added_file).articles
         passages = chunk_article(article, encoder.count_tokens, encoder.max_tokens)

@@ -33,6 +33,7 @@ from bot.telegram.app import build_application, started
 from bot.telegram.botlog import BotLog
 from embeddings import Engine, SentenceTransformerEncoder
 from embeddings.index.indexer import build_index
+from embeddings.index.stores import open_store
 from tests.e2e.fake_telegram import FakeTelegram  # the fake Bot API server of the test suite
 
 ADMIN = 4242
@@ -66,14 +67,14 @@ async def run(args: argparse.Namespace, work: Path) -> int:
         shutil.copytree(args.index_dir, index_dir)
     else:
         print("indexing data/ first …", flush=True)
-        build_index([data_dir], index_dir, encoder)
+        build_index([data_dir], open_store(index_dir), encoder)
     (data_dir / "load.jsonl").write_text(new_articles(40), encoding="utf-8")
     async with FakeTelegram() as tg:
         settings = load_settings(
             data_dir=data_dir, index_dir=index_dir, telegram_token=tg.token,
             telegram_api_url=tg.url, admin_ids=str(ADMIN), state_db=work / "bot.sqlite",
         )  # fmt: skip
-        engine = Engine(index_dir, encoder, settings.max_question_chars)
+        engine = Engine(open_store(index_dir), encoder, settings.max_question_chars)
         engine.load()
         log = BotLog(settings.state_db)
         app = build_application(settings, engine, log)

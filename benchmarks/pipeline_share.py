@@ -37,6 +37,7 @@ from benchmarks.common import (
     unpacked,
 )
 from embeddings.index.indexer import BuildProgress, build_index
+from embeddings.index.stores import open_store
 from embeddings.models.encoder import Encoder, load_encoder
 
 
@@ -82,7 +83,7 @@ def measure(data: Path, index: Path, encoder: Encoder) -> Share:
         marks.setdefault(step.stage, time.process_time())
 
     cpu, wall = time.process_time(), time.perf_counter()
-    summary = build_index([data], index, recording, progress)
+    summary = build_index([data], open_store(index), recording, progress)
     pipeline_cpu, pipeline_wall = time.process_time() - cpu, time.perf_counter() - wall
     cpu, wall = time.process_time(), time.perf_counter()
     for call in recording.calls:

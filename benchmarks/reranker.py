@@ -69,7 +69,7 @@ def _candidates(args: argparse.Namespace) -> int:
     from safetensors.torch import load_file, save_file
 
     from embeddings import SentenceTransformerEncoder
-    from embeddings.index.directory.store import open_current
+    from embeddings.index.directory.generation import open_current
     from embeddings.models.encoder import resolve_model
     from embeddings.ranking.evaluate import load_beir
     from embeddings.ranking.search import Searcher

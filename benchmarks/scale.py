@@ -23,6 +23,7 @@ from pathlib import Path
 from benchmarks.common import percentiles, questions, timed_each, unpacked
 from embeddings import Engine, SentenceTransformerEncoder
 from embeddings.index.indexer import build_from_articles, load_articles
+from embeddings.index.stores import open_store
 from embeddings.text.chunking import chunk_article
 
 
@@ -53,7 +54,7 @@ def main() -> int:
         print(f"chunked into {passages:,} passages and {sentences:,} sentences in {seconds:.1f} s")
 
         subset = sorted(articles, key=lambda a: a.id)[: args.docs]
-        summary = build_from_articles(subset, Path(scratch) / "index", encoder)
+        summary = build_from_articles(subset, open_store(Path(scratch) / "index"), encoder)
         rate = summary.encoded / summary.seconds
         print(
             f"indexed {summary.articles:,} articles ({summary.passages:,} passages, "
@@ -62,7 +63,7 @@ def main() -> int:
         print(f"the whole archive would take about {(passages + sentences) / rate / 3600:.1f} h "
               "to encode on this machine")  # fmt: skip
 
-        engine = Engine(Path(scratch) / "index", encoder)
+        engine = Engine(open_store(Path(scratch) / "index"), encoder)
         engine.load()
         timings = timed_each(engine.search, questions(args.eval_dir, args.questions))[1]
         p50, p95 = percentiles(timings, 50, 95)

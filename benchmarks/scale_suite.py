@@ -71,10 +71,11 @@ from benchmarks.common import (
 )
 from benchmarks.pipeline_share import measure as measure_share
 from embeddings import Engine
-from embeddings.index.directory.store import open_current
+from embeddings.index.directory.generation import open_current
 from embeddings.index.directory.vectors import RESCORE, VectorIndex
 from embeddings.index.indexer import BuildProgress, BuildSummary
 from embeddings.index.lexical import tokenize
+from embeddings.index.stores import open_store
 from embeddings.models.encoder import Encoder, load_encoder
 
 COLD_START = """
@@ -88,7 +89,7 @@ question = "What did the President say about inflation?"
 if sys.argv[1] == "-":  # the model alone: the baseline of the memory bound
     encoder.encode([question])
 else:
-    Engine(Path(sys.argv[1]), encoder).search(question)
+    Engine(open_store(Path(sys.argv[1])), encoder).search(question)
 seconds = time.perf_counter() - started
 # VmHWM, not ru_maxrss: Linux carries the parent's RSS at fork into the child's ru_maxrss.
 status = dict(line.split(":", 1) for line in open("/proc/self/status"))
@@ -239,9 +240,9 @@ def _measure(fraction: float, files: list[Path], spares: list[Path], run: Run) -
     load = os.getloadavg()[0]
     builder = run.real if run.encode_all else Bulk(run.real, run.known)
     started = time.perf_counter()
-    Engine(index, builder).build([data])
+    Engine(open_store(index), builder).build([data])
     build_s = time.perf_counter() - started
-    engine = Engine(index, run.real)
+    engine = Engine(open_store(index), run.real)
     generation = open_current(index, run.real.name, run.real.dimension)
     for question in run.questions[:5]:  # warm-up: caches, first-call allocations
         engine.search(question)

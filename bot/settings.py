@@ -18,6 +18,7 @@ from embeddings import DEFAULT_MODEL, Engine, NewsdeskError
 from embeddings.feeds.fetch import USER_AGENT, FetchConfig
 from embeddings.feeds.poller import FeedPoller
 from embeddings.index.backend import IndexStore
+from embeddings.index.stores import Database, open_store
 from embeddings.models.encoder import Encoder, load_encoder
 from embeddings.models.multilingual import MultilingualEncoder
 
@@ -116,25 +117,25 @@ def load_settings(**overrides: Any) -> Settings:
         raise SettingsError(f"{name}: {first['msg']}") from None
 
 
-def index_store(settings: Settings, schema: str | None = None) -> Path | IndexStore:
-    """Where the index lives: the index directory, or the PostgreSQL database (`schema`
-    overrides the configured one, e.g. for an evaluation beside the served index)."""
+def index_store(
+    settings: Settings, schema: str | None = None, index_dir: Path | None = None
+) -> IndexStore:
+    """Where the index lives: the index directory (`index_dir` overrides the configured one),
+    or the PostgreSQL database (`schema` overrides the configured one, e.g. for an
+    evaluation beside the served index)."""
     if settings.backend == "faiss":
-        return settings.index_dir
+        return open_store(index_dir or settings.index_dir)
     if settings.database_url is None or not settings.database_url.get_secret_value():
         raise SettingsError(
             "NEWSDESK_BACKEND=postgres needs NEWSDESK_DATABASE_URL (postgresql://user:password@"
             "host/database)"
         )
-    from embeddings.index.postgres.store import (
-        PostgresStore,  # psycopg only when this backend is used
-    )
-
-    return PostgresStore(
+    database = Database(
         settings.database_url.get_secret_value(),
         schema or settings.database_schema,
         settings.database_lexical,
     )
+    return open_store(database)
 
 
 def secrets_of(settings: Settings) -> list[str]:

@@ -18,7 +18,9 @@ from embeddings.errors import (
     ParseError,
     QuestionError,
 )
+from embeddings.index.backend import IndexStore
 from embeddings.index.indexer import BuildProgress, BuildSummary
+from embeddings.index.stores import Database, open_store
 from embeddings.ingest.articles import SUPPORTED_SUFFIXES, Article, parse_file
 from embeddings.models.encoder import DEFAULT_MODEL, Encoder
 from embeddings.models.torch_encoder import SentenceTransformerEncoder
@@ -31,6 +33,7 @@ __all__ = [
     "Article",
     "BuildProgress",
     "BuildSummary",
+    "Database",
     "Encoder",
     "Engine",
     "IndexBusyError",
@@ -38,6 +41,7 @@ __all__ = [
     "IndexIncompatibleError",
     "IndexMissingError",
     "IndexStats",
+    "IndexStore",
     "IndexWriteError",
     "MissingDependencyError",
     "ModelUnavailableError",
@@ -47,5 +51,6 @@ __all__ = [
     "QuestionError",
     "Result",
     "SentenceTransformerEncoder",
+    "open_store",
     "parse_file",
 ]

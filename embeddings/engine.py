@@ -8,12 +8,7 @@ the next search picks the new generation up.
 
 from __future__ import annotations
 
-import dataclasses
 import html
-import json
-import os
-import re
-import tempfile
 import threading
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -22,13 +17,18 @@ from pathlib import Path
 from embeddings.errors import (
     IndexIncompatibleError,
     IndexMissingError,
-    ParseError,
     QuestionError,
 )
 from embeddings.index.backend import IndexStore
-from embeddings.index.directory.store import DirectoryStore, Manifest
 from embeddings.index.indexer import BuildSummary, ProgressCallback, build_index, compact_index
-from embeddings.ingest.articles import SUPPORTED_SUFFIXES, Article, article_id_for, parse_file
+from embeddings.index.manifest import Manifest
+from embeddings.ingest.articles import Article
+from embeddings.ingest.upload import (
+    provisionally_written,
+    refuse_taken_ids,
+    safe_filename,
+    validate_upload,
+)
 from embeddings.models.encoder import Encoder
 from embeddings.models.multilingual import MultilingualEncoder
 from embeddings.ranking.search import Answer, Searcher
@@ -51,13 +51,12 @@ class IndexStats:
 class Engine:
     def __init__(
         self,
-        index: Path | IndexStore,
+        store: IndexStore,
         encoder: Encoder,
         max_question_chars: int = DEFAULT_MAX_QUESTION_CHARS,
         multilingual: MultilingualEncoder | None = None,
     ) -> None:
-        # A path is the embedded default: FAISS files in that directory.
-        self.store: IndexStore = DirectoryStore(index) if isinstance(index, Path) else index
+        self.store = store  # see embeddings.index.stores.open_store
         self.encoder = encoder
         self.multilingual = multilingual
         self.max_question_chars = max_question_chars
@@ -140,30 +139,12 @@ class Engine:
         """
         name = safe_filename(filename)
         articles = validate_upload(name, content, data_dir)
-        owners = {row[0]: row[1] for row in self._known_articles()}
         target = data_dir / name
-        for article in articles:
-            owner = owners.get(article.id)
-            if owner and Path(owner).resolve() != target.resolve():
-                raise ParseError(f"article id {article.id!r} is already used by {owner}")
-        previous = target.read_bytes() if target.exists() else None
-        data_dir.mkdir(parents=True, exist_ok=True)
-        _write_file(target, content)
-        try:
+        owners = self._current().generation.article_paths() if self.has_index() else {}
+        refuse_taken_ids(articles, owners, target)
+        with provisionally_written(target, content):
             summary = self.build([data_dir], progress)
-        except BaseException:
-            if previous is None:
-                target.unlink(missing_ok=True)
-            else:
-                _write_file(target, previous)
-            raise
         return articles, summary
-
-    def _known_articles(self) -> list[tuple[str, str]]:
-        if not self.has_index():
-            return []
-        rows = self._current().generation.query("SELECT id, path FROM articles")
-        return [(str(a), str(b)) for a, b in rows]
 
     def load(self) -> Manifest:
         """Open the current index now, and the language identifier when questions in other
@@ -195,81 +176,17 @@ class Engine:
 
     def article(self, article_id: str) -> Article | None:
         """The whole article (all its paragraphs), as indexed."""
-        rows = self._current().generation.query(
-            "SELECT id, title, paragraphs, date, url, source, license, path "
-            "FROM articles WHERE id = ?",
-            [article_id],
-        )
-        if not rows:
-            return None
-        id_, title, paragraphs, date, url, source, license_, path = rows[0]
-        return Article(
-            id=id_,
-            title=title,
-            paragraphs=tuple(json.loads(paragraphs)),
-            date=date,
-            url=url,
-            source=source,
-            license=license_,
-            path=path,
-        )
+        return self._current().generation.article(article_id)
 
     def stats(self) -> IndexStats:
         generation = self._current().generation
-        by_source = {
-            str(source): int(count)
-            for source, count in generation.query(
-                "SELECT COALESCE(source, 'unknown'), COUNT(*) FROM articles "
-                "GROUP BY 1 ORDER BY 2 DESC, 1"
-            )
-        }
-        first, last = generation.query("SELECT MIN(date), MAX(date) FROM articles")[0]
-        newest = generation.query(
-            "SELECT title FROM articles WHERE date IS NOT NULL ORDER BY date DESC, id LIMIT 1"
-        )
+        catalogue = generation.catalogue()
         return IndexStats(
             manifest=generation.manifest,
             generation=generation.name,
-            by_source=by_source,
-            first_date=first,
-            last_date=last,
-            newest_title=newest[0][0] if newest else None,
+            by_source=catalogue.by_source,
+            first_date=catalogue.first_date,
+            last_date=catalogue.last_date,
+            newest_title=catalogue.newest_title,
             disk_bytes=generation.disk_bytes(),
         )
-
-
-_UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
-
-
-def safe_filename(filename: str) -> str:
-    """A plain file name (no folders, no hidden files) with a supported suffix, or ParseError."""
-    name = _UNSAFE.sub("_", Path(filename.replace("\\", "/")).name).strip(" .")
-    suffix = Path(name).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise ParseError(
-            f"{filename!r} is not a file type newsdesk reads; "
-            f"send one of {', '.join(SUPPORTED_SUFFIXES)}"
-        )
-    if not Path(name).stem:
-        raise ParseError(f"{filename!r} needs a name before its suffix")
-    return name
-
-
-def validate_upload(name: str, content: bytes, data_dir: Path) -> list[Article]:
-    """Parse `content` as it would be read from `data_dir/name`; every record must be valid."""
-    with tempfile.TemporaryDirectory(prefix="newsdesk-upload-") as scratch:
-        path = Path(scratch) / name
-        path.write_bytes(content)
-        parsed = parse_file(path, article_id_for(Path(scratch), path))
-    if parsed.problems:
-        shown = "; ".join(parsed.problems[:3])
-        more = f" (and {len(parsed.problems) - 3} more)" if len(parsed.problems) > 3 else ""
-        raise ParseError(f"{shown}{more}")
-    return [dataclasses.replace(a, path=str(data_dir / name)) for a in parsed.articles]
-
-
-def _write_file(target: Path, content: bytes) -> None:
-    """Write via a hidden temporary file (never picked up by indexing) and an atomic rename."""
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(content)
-    os.replace(temporary, target)

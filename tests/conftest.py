@@ -18,6 +18,7 @@ import pytest
 
 from embeddings import DEFAULT_MODEL, Encoder, Engine, SentenceTransformerEncoder
 from embeddings.index.indexer import build_index
+from embeddings.index.stores import open_store
 from embeddings.models.multilingual import MultilingualEncoder
 
 from .feedsite import Briefings, Site, load_briefings, page_html, rewrite_rss, serve
@@ -99,14 +100,14 @@ def shipped_index(
     only, as the first `newsdesk ask` builds it (the multilingual vectors take three quarters
     of the encoding, and only `multilingual_engine`'s tests read them)."""
     index_dir = tmp_path_factory.mktemp("shipped") / "index"
-    build_index([DATA], index_dir, encoder)
+    build_index([DATA], open_store(index_dir), encoder)
     return index_dir
 
 
 @pytest.fixture(scope="session")
 def shipped_engine(shipped_index: Path, encoder: SentenceTransformerEncoder) -> Engine:
     """A read-only engine over the shipped archive (tests that change an index copy it)."""
-    return Engine(shipped_index, encoder)
+    return Engine(open_store(shipped_index), encoder)
 
 
 @pytest.fixture(scope="session")
@@ -127,8 +128,8 @@ def multilingual_engine(
         encoding="utf-8",
     )
     index_dir = tmp_path_factory.mktemp("multilingual") / "index"
-    build_index([data], index_dir, encoder, multilingual=multilingual)
-    return Engine(index_dir, encoder, multilingual=multilingual)
+    build_index([data], open_store(index_dir), encoder, multilingual=multilingual)
+    return Engine(open_store(index_dir), encoder, multilingual=multilingual)
 
 
 def _near_wang_yi(paragraphs: list[str]) -> bool:

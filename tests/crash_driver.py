@@ -26,8 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from embeddings import BuildProgress, Encoder, NewsdeskError
-from embeddings.index.directory import store as store_module
+from embeddings.index.directory.generations import IndexDirectory
+from embeddings.index.directory.vectors import VectorIndex
 from embeddings.index.indexer import build_index
+from embeddings.index.stores import open_store
 from embeddings.models.tiny import TinyEncoder
 
 
@@ -39,7 +41,7 @@ def _die() -> None:
 def _arm(point: str) -> None:
     """Wrap the store's writers so the process dies right after (or before) the chosen step."""
     if point in ("after-metadata", "after-vectors"):
-        save = store_module.VectorIndex.save
+        save = VectorIndex.save
         saved = []
 
         def save_then_maybe_die(self: Any, path: Path) -> None:
@@ -50,15 +52,15 @@ def _arm(point: str) -> None:
             if len(saved) == 2:
                 _die()
 
-        store_module.VectorIndex.save = save_then_maybe_die  # type: ignore[method-assign]
+        VectorIndex.save = save_then_maybe_die  # type: ignore[method-assign]
     elif point == "after-switch":
-        switch = store_module.IndexDirectory.switch
+        switch = IndexDirectory.switch
 
         def switch_then_die(self: Any, generation: Path) -> None:
             switch(self, generation)
             _die()
 
-        store_module.IndexDirectory.switch = switch_then_die  # type: ignore[method-assign]
+        IndexDirectory.switch = switch_then_die  # type: ignore[method-assign]
 
 
 def main() -> int:
@@ -89,7 +91,7 @@ def main() -> int:
             _die()
 
     try:
-        summary = build_index([args.data_dir], args.index_dir, encoder, progress)
+        summary = build_index([args.data_dir], open_store(args.index_dir), encoder, progress)
     except NewsdeskError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -12,7 +12,7 @@ import pytest
 
 import embeddings.index.indexer
 from bot.cli.commands import main
-from embeddings.index.directory.store import IndexDirectory
+from embeddings.index.directory.generations import IndexDirectory
 
 from .feedsite import Site
 from .helpers import REPO, WANG_YI_QUESTION, WANG_YI_UN, write

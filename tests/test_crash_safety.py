@@ -17,6 +17,7 @@ import pytest
 
 from embeddings import Engine, IndexMissingError, SentenceTransformerEncoder
 from embeddings.index.indexer import build_index
+from embeddings.index.stores import open_store
 from embeddings.models.tiny import TinyEncoder
 
 from .helpers import REPO
@@ -67,7 +68,7 @@ def write_files(folder: Path, articles: list[tuple[str, str, str]]) -> Path:
 
 def answers(index_dir: Path) -> Answers:
     """What a freshly started reader answers: (article, sentence) or None per question."""
-    engine = Engine(index_dir, TinyEncoder())
+    engine = Engine(open_store(index_dir), TinyEncoder())
     found: Answers = []
     for question in QUESTIONS:
         answer = engine.search(question, top=1)
@@ -99,9 +100,9 @@ def old_and_new(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Answers
     """The old index (TOPICS) and the answers of a clean build of the old and new corpus."""
     root = tmp_path_factory.mktemp("crash")
     old_index = root / "old-index"
-    build_index([write_corpus(root / "old", TOPICS)], old_index, TinyEncoder())
+    build_index([write_corpus(root / "old", TOPICS)], open_store(old_index), TinyEncoder())
     new_index = root / "new-index"
-    build_index([write_corpus(root / "new", TOPICS + ADDED)], new_index, TinyEncoder())
+    build_index([write_corpus(root / "new", TOPICS + ADDED)], open_store(new_index), TinyEncoder())
     old, new = answers(old_index), answers(new_index)
     assert old != new  # otherwise "old or new" could not tell a mix apart
     return old_index, old, new
@@ -138,12 +139,12 @@ def test_an_incremental_update_killed_at_any_point_serves_old_or_new_and_the_rer
 ) -> None:
     data = write_files(tmp_path / "data", TOPICS)
     index = tmp_path / "index"
-    build_index([data], index, TinyEncoder())
+    build_index([data], open_store(index), TinyEncoder())
     old = answers(index)
     write_files(data, ADDED)  # two new files: an update writes them to a delta segment
     (data / "bakery.jsonl").unlink()
     fresh = tmp_path / "fresh"
-    build_index([data], fresh, TinyEncoder())
+    build_index([data], open_store(fresh), TinyEncoder())
     new = answers(fresh)
     assert old != new
 
@@ -207,12 +208,12 @@ def test_an_update_killed_while_encoding_with_the_real_model_serves_the_old_inde
     data = write_corpus(tmp_path / "data", TOPICS)
     assert drive(index, data, "none", "--real-model").returncode == 0
     question = "Who retired from the lighthouse?"
-    before = Engine(index, encoder).search(question, top=1).results[0].article_id
+    before = Engine(open_store(index), encoder).search(question, top=1).results[0].article_id
     write_corpus(data, TOPICS + ADDED)
     killed = drive(index, data, "encoding", "--real-model")
     assert killed.returncode == -signal.SIGKILL, killed.stderr
-    engine = Engine(index, encoder)
+    engine = Engine(open_store(index), encoder)
     assert engine.stats().manifest.articles == len(TOPICS)
     assert engine.search(question, top=1).results[0].article_id == before == "lighthouse"
     assert drive(index, data, "none", "--real-model").returncode == 0
-    assert Engine(index, encoder).stats().manifest.articles == len(TOPICS) + len(ADDED)
+    assert Engine(open_store(index), encoder).stats().manifest.articles == len(TOPICS) + len(ADDED)

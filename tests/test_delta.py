@@ -12,9 +12,11 @@ import pytest
 
 import embeddings.index.indexer
 from embeddings import Engine
-from embeddings.index.directory.store import IndexDirectory, open_current
+from embeddings.index.directory.generation import open_current
+from embeddings.index.directory.generations import IndexDirectory
 from embeddings.index.indexer import build_index, compact_index
 from embeddings.index.lexical import tokenize
+from embeddings.index.stores import open_store
 from embeddings.models.tiny import TinyEncoder
 
 from .test_crash_safety import ADDED, QUESTIONS, TOPICS
@@ -29,7 +31,7 @@ def snapshot(index: Path) -> tuple[list[Any], list[float]]:
     """Everything a reader sees: ranked results with scores, confidence, BM25 of every live
     passage (by article and position), and the counts; numbers apart (candidates come in
     another row order, so sums can differ in the last bits)."""
-    engine = Engine(index, TinyEncoder())
+    engine = Engine(open_store(index), TinyEncoder())
     generation = engine._current().generation
     positions = {
         int(i): (str(a), int(p))
@@ -61,7 +63,7 @@ def same(a: tuple[list[Any], list[float]], b: tuple[list[Any], list[float]]) -> 
 
 def fresh(tmp_path: Path, data: Path) -> tuple[list[Any], list[float]]:
     index = tmp_path / f"fresh-{len(list(tmp_path.iterdir()))}"
-    build_index([data], index, TinyEncoder())
+    build_index([data], open_store(index), TinyEncoder())
     return snapshot(index)
 
 
@@ -74,12 +76,12 @@ def generation(index: Path) -> Path:
 def test_add_change_delete_write_a_delta_and_answer_as_a_full_build(tmp_path: Path) -> None:
     data = write_articles(tmp_path / "data", TOPICS)
     index = tmp_path / "index"
-    build_index([data], index, TinyEncoder())
+    build_index([data], open_store(index), TinyEncoder())
     first = generation(index)
     assert json.loads((first / "manifest.json").read_text())["segments"]["delta"] == [0, 0]
 
     write_articles(data, ADDED)
-    added = build_index([data], index, TinyEncoder())
+    added = build_index([data], open_store(index), TinyEncoder())
     assert (added.new, added.changed, added.removed, added.unchanged) == (2, 0, 0, 4)
     second = generation(index)
     # The base is the first generation's, linked, not written again.
@@ -92,12 +94,12 @@ def test_add_change_delete_write_a_delta_and_answer_as_a_full_build(tmp_path: Pa
     write_articles(data, [CHANGED])
     (data / "bakery.jsonl").unlink()
     (data / "glacier.jsonl").unlink()  # in the delta already: dropped from it
-    updated = build_index([data], index, TinyEncoder())
+    updated = build_index([data], open_store(index), TinyEncoder())
     assert (updated.new, updated.changed, updated.removed) == (0, 1, 2)
     after = snapshot(index)
     assert same(after, fresh(tmp_path, data))
     assert after[0][-1][0] == 4
-    engine = Engine(index, TinyEncoder())
+    engine = Engine(open_store(index), TinyEncoder())
     assert engine.article("bakery") is None
     assert engine.search("Who got the keys of the lighthouse?").results[0].text == CHANGED[2]
     assert all(r.article_id not in ("bakery", "glacier")
@@ -107,9 +109,9 @@ def test_add_change_delete_write_a_delta_and_answer_as_a_full_build(tmp_path: Pa
 def test_nothing_changed_writes_nothing(tmp_path: Path) -> None:
     data = write_articles(tmp_path / "data", TOPICS)
     index = tmp_path / "index"
-    build_index([data], index, TinyEncoder())
+    build_index([data], open_store(index), TinyEncoder())
     before = generation(index)
-    again = build_index([data], index, TinyEncoder())
+    again = build_index([data], open_store(index), TinyEncoder())
     assert (again.unchanged, again.encoded, again.new) == (4, 0, 0)
     assert generation(index) == before
 
@@ -117,10 +119,10 @@ def test_nothing_changed_writes_nothing(tmp_path: Path) -> None:
 def test_a_touched_file_with_the_same_articles_keeps_the_base(tmp_path: Path) -> None:
     data = write_articles(tmp_path / "data", TOPICS)
     index = tmp_path / "index"
-    build_index([data], index, TinyEncoder())
+    build_index([data], open_store(index), TinyEncoder())
     before = snapshot(index)
     os.utime(data / "tram.jsonl", ns=(1, 1))  # another time, the same text
-    summary = build_index([data], index, TinyEncoder())
+    summary = build_index([data], open_store(index), TinyEncoder())
     assert (summary.changed, summary.encoded) == (0, 0)
     assert json.loads((generation(index) / "manifest.json").read_text())["segments"]["delta"] == [
         0,
@@ -134,18 +136,20 @@ def test_past_the_delta_limit_the_update_answers_at_once_and_compaction_folds_it
 ) -> None:
     data = write_articles(tmp_path / "data", TOPICS)
     index = tmp_path / "index"
-    build_index([data], index, TinyEncoder())
+    build_index([data], open_store(index), TinyEncoder())
     write_articles(data, ADDED[:1])
-    assert not build_index([data], index, TinyEncoder()).compaction_due  # a delta of one
+    assert not build_index(
+        [data], open_store(index), TinyEncoder()
+    ).compaction_due  # a delta of one
     monkeypatch.setattr(embeddings.index.indexer, "DELTA_LIMIT", 1)
     write_articles(data, ADDED[1:])
-    update = build_index([data], index, TinyEncoder())
+    update = build_index([data], open_store(index), TinyEncoder())
     assert update.compaction_due
     assert update.new == 1
     manifest = json.loads((generation(index) / "manifest.json").read_text())
     assert manifest["segments"]["delta"][0] == 2  # served from the delta until compacted
     assert same(snapshot(index), fresh(tmp_path, data))
-    compacted = compact_index([data], index, TinyEncoder())
+    compacted = compact_index([data], open_store(index), TinyEncoder())
     assert (compacted.encoded, compacted.new, compacted.compaction_due) == (0, 0, False)
     manifest = json.loads((generation(index) / "manifest.json").read_text())
     assert manifest["segments"] == {"base": [6, manifest["sentences"]], "delta": [0, 0]}
@@ -157,10 +161,10 @@ def test_a_change_larger_than_the_base_and_the_limit_is_built_in_full(
 ) -> None:
     data = write_articles(tmp_path / "data", TOPICS[:1])
     index = tmp_path / "index"
-    build_index([data], index, TinyEncoder())
+    build_index([data], open_store(index), TinyEncoder())
     monkeypatch.setattr(embeddings.index.indexer, "DELTA_LIMIT", 1)
     write_articles(data, TOPICS[1:])
-    summary = build_index([data], index, TinyEncoder())
+    summary = build_index([data], open_store(index), TinyEncoder())
     assert not summary.compaction_due
     manifest = json.loads((generation(index) / "manifest.json").read_text())
     assert manifest["segments"]["delta"] == [0, 0]
@@ -170,10 +174,10 @@ def test_a_change_larger_than_the_base_and_the_limit_is_built_in_full(
 def test_an_id_claimed_by_two_files_is_resolved_as_a_full_build_would(tmp_path: Path) -> None:
     data = write_articles(tmp_path / "data", TOPICS)
     index = tmp_path / "index"
-    build_index([data], index, TinyEncoder())
+    build_index([data], open_store(index), TinyEncoder())
     line = json.dumps({"id": "tram", "title": "Tram again", "paragraphs": ["A second tram."]})
     (data / "another.jsonl").write_text(line + "\n", encoding="utf-8")
-    summary = build_index([data], index, TinyEncoder())
+    summary = build_index([data], open_store(index), TinyEncoder())
     assert any("already taken" in problem for problem in summary.problems)
     assert same(snapshot(index), fresh(tmp_path, data))
 
@@ -181,8 +185,8 @@ def test_an_id_claimed_by_two_files_is_resolved_as_a_full_build_would(tmp_path: 
 def test_the_loaded_base_is_shared_by_the_next_generation(tmp_path: Path) -> None:
     data = write_articles(tmp_path / "data", TOPICS)
     index = tmp_path / "index"
-    build_index([data], index, TinyEncoder())
-    engine = Engine(index, TinyEncoder())
+    build_index([data], open_store(index), TinyEncoder())
+    engine = Engine(open_store(index), TinyEncoder())
     before = engine._current().generation
     write_articles(data, ADDED[:1])
     engine.build([data])

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from embeddings import Engine, ParseError, SentenceTransformerEncoder
-from embeddings.engine import safe_filename
 from embeddings.index.indexer import build_index
+from embeddings.index.stores import open_store
+from embeddings.ingest.upload import safe_filename
 
 from .helpers import write
 
@@ -28,8 +29,8 @@ FERRY = json.dumps(
 def engine(encoder: SentenceTransformerEncoder, tmp_path: Path) -> Engine:
     write(tmp_path / "data", "a.txt", "title Bakery opens\n\nA new bakery opened on the square "
           "selling bread and cakes to the town.\n")  # fmt: skip
-    build_index([tmp_path / "data"], tmp_path / "index", encoder)
-    return Engine(tmp_path / "index", encoder)
+    build_index([tmp_path / "data"], open_store(tmp_path / "index"), encoder)
+    return Engine(open_store(tmp_path / "index"), encoder)
 
 
 def test_an_uploaded_file_is_saved_and_found(engine: Engine, tmp_path: Path) -> None:

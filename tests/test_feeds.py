@@ -19,6 +19,7 @@ from embeddings.feeds.poller import (
     refresh,
     remove_feed,
 )
+from embeddings.index.stores import open_store
 from embeddings.ingest.articles import parse_file
 
 from .feedsite import CHROME, Briefings, Document, Site, page_html
@@ -170,7 +171,7 @@ def test_the_feed_list_joins_settings_and_feeds_txt(tmp_path: Path) -> None:
 def test_fetched_articles_are_indexed_once_and_answer_questions(
     site: Site, encoder: SentenceTransformerEncoder, tmp_path: Path
 ) -> None:
-    engine = Engine(tmp_path / "index", encoder)
+    engine = Engine(open_store(tmp_path / "index"), encoder)
     feed_poller = poller(tmp_path)
     report, summary = refresh(engine, feed_poller, feeds(site)[:2])
     assert summary is not None

@@ -21,7 +21,8 @@ from bot.telegram.render import (
     weak_html,
 )
 from embeddings import Answer, Article, Engine, ParseError, QuestionError, Result, parse_file
-from embeddings.engine import safe_filename
+from embeddings.index.stores import open_store
+from embeddings.ingest.upload import safe_filename
 from embeddings.models.tiny import TinyEncoder
 
 from .e2e.telegram_html import parse_html, utf16_len
@@ -96,7 +97,7 @@ def test_any_article_splits_into_valid_messages_each_within_the_limit(
 @FEW
 @given(st.one_of(big_texts, st.builds(lambda part: (part or "?") * 100_000, texts)))
 def test_a_question_is_accepted_or_refused_with_a_reason_never_crashes(text: str) -> None:
-    engine = Engine(Path("/nonexistent-index"), TinyEncoder())
+    engine = Engine(open_store(Path("/nonexistent-index")), TinyEncoder())
     is_small_talk(text)
     checked: str | QuestionError
     try:

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from embeddings import Engine, SentenceTransformerEncoder
-from embeddings.index.directory.store import open_current
+from embeddings.index.directory.generation import open_current
 from embeddings.index.indexer import build_index
+from embeddings.index.stores import open_store
 
 from .helpers import write
 from .test_indexer import ARTICLES, QUESTIONS, archive
@@ -29,13 +30,13 @@ def test_add_change_delete_match_a_fresh_build(
 ) -> None:
     data = archive(tmp_path / "data", ["harbour.txt", "orchard.md", "space.jsonl"])
     index = tmp_path / "index"
-    build_index([data], index, encoder)
-    engine = Engine(index, encoder)
+    build_index([data], open_store(index), encoder)
+    engine = Engine(open_store(index), encoder)
     before = answers(engine)
     assert before[QUESTIONS["space.jsonl"]][0][0] == "telescope-launch"
 
     archive(data, ["chess.json", "bridge.html"])  # add
-    added = build_index([data], index, encoder)
+    added = build_index([data], open_store(index), encoder)
     # Each is one passage of one sentence, whose model input is the passage's: one text each,
     # not two.
     assert (added.new, added.encoded) == (2, 2)
@@ -43,16 +44,16 @@ def test_add_change_delete_match_a_fresh_build(
     assert after_add[QUESTIONS["chess.json"]][0][0] == "chess-final"
     assert after_add[QUESTIONS["bridge.html"]][0][0] == "bridge"
     write(data, "harbour.txt", ARTICLES["harbour.txt"].replace("northern pier", "ferry ramp"))
-    build_index([data], index, encoder)  # change
+    build_index([data], open_store(index), encoder)  # change
     (data / "space.jsonl").unlink()  # delete
-    build_index([data], index, encoder)
+    build_index([data], open_store(index), encoder)
     final = answers(engine)
     assert final["When did the ferry ramp reopen?"][0][0] == "harbour"
     assert all(hit[0] != "telescope-launch" for hits in final.values() for hit in hits)
 
     fresh_index = tmp_path / "fresh"
-    build_index([data], fresh_index, encoder)
-    assert final == answers(Engine(fresh_index, encoder))
+    build_index([data], open_store(fresh_index), encoder)
+    assert final == answers(Engine(open_store(fresh_index), encoder))
     kept = open_current(index, encoder.name, encoder.dimension)
     fresh = open_current(fresh_index, encoder.name, encoder.dimension)
     # Row numbers differ (the updates wrote delta segments after the base), the rows do not.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import embeddings.index.directory.store
+import embeddings.index.directory.checksums
 from bot.cli.commands import main
 from embeddings import (
     Engine,
@@ -19,8 +19,10 @@ from embeddings import (
     IndexIncompatibleError,
     SentenceTransformerEncoder,
 )
-from embeddings.index.directory.store import RACY_NS, IndexDirectory, file_checksum
+from embeddings.index.directory.checksums import RACY_NS, file_checksum
+from embeddings.index.directory.generations import IndexDirectory
 from embeddings.index.indexer import build_index
+from embeddings.index.stores import open_store
 from embeddings.models.tiny import TinyEncoder
 
 from .test_crash_safety import TOPICS, write_corpus, write_files
@@ -44,7 +46,7 @@ def built(tmp_path: Path) -> tuple[Path, Path, Path]:
     """(data dir, index dir, current generation) of a small index (tiny encoder)."""
     data = write_corpus(tmp_path / "data", TOPICS)
     index = tmp_path / "index"
-    build_index([data], index, TinyEncoder())
+    build_index([data], open_store(index), TinyEncoder())
     generation = IndexDirectory(index).current()
     assert generation is not None
     return data, index, generation
@@ -84,14 +86,17 @@ def test_a_damaged_file_is_detected_at_load_with_a_clear_message_and_a_rebuild_r
 ) -> None:
     data, index, generation = built
     question = "Who retired from the lighthouse?"
-    before = Engine(index, TinyEncoder()).search(question, top=1).results[0].article_id
+    before = Engine(open_store(index), TinyEncoder()).search(question, top=1).results[0].article_id
     damage(generation)
     with pytest.raises(IndexCorruptError, match=message) as error:
-        Engine(index, TinyEncoder()).search(question)
+        Engine(open_store(index), TinyEncoder()).search(question)
     assert "Rebuild it with `newsdesk index`" in str(error.value)
     assert len(str(error.value).splitlines()) == 1
-    build_index([data], index, TinyEncoder())
-    assert Engine(index, TinyEncoder()).search(question, top=1).results[0].article_id == before
+    build_index([data], open_store(index), TinyEncoder())
+    assert (
+        Engine(open_store(index), TinyEncoder()).search(question, top=1).results[0].article_id
+        == before
+    )
 
 
 def restamp(generation: Path, after_newest_file_ns: int) -> None:
@@ -111,7 +116,7 @@ def checksums_taken(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         taken.append(path.name)
         return file_checksum(path)
 
-    monkeypatch.setattr(embeddings.index.directory.store, "file_checksum", counting)
+    monkeypatch.setattr(embeddings.index.directory.checksums, "file_checksum", counting)
     return taken
 
 
@@ -121,7 +126,9 @@ def test_files_that_still_match_their_stamps_are_not_read_again_at_load(
     _, index, generation = built
     restamp(generation, 2 * RACY_NS)
     taken = checksums_taken(monkeypatch)
-    assert Engine(index, TinyEncoder()).search("Who retired from the lighthouse?").results
+    assert (
+        Engine(open_store(index), TinyEncoder()).search("Who retired from the lighthouse?").results
+    )
     assert taken == []
 
 
@@ -136,7 +143,7 @@ def test_a_file_written_after_its_stamp_is_read_again_and_found_damaged(
     os.utime(target, ns=(written + RACY_NS, written + RACY_NS))  # a later write, whatever the clock
     taken = checksums_taken(monkeypatch)
     with pytest.raises(IndexCorruptError, match=r"base/sentences\.faiss is damaged"):
-        Engine(index, TinyEncoder()).load()
+        Engine(open_store(index), TinyEncoder()).load()
     assert taken == ["sentences.faiss"]
 
 
@@ -147,7 +154,7 @@ def test_a_base_damaged_under_a_running_engine_is_caught_after_an_update_links_i
     the new manifest must not vouch for what the file holds now."""
     data, index, generation = built
     restamp(generation, 2 * RACY_NS)
-    engine = Engine(index, TinyEncoder())
+    engine = Engine(open_store(index), TinyEncoder())
     engine.load()  # the base is in memory now: the update below does not read it
     target = generation / "base/sentences.faiss"
     written = target.stat().st_mtime_ns
@@ -158,7 +165,7 @@ def test_a_base_damaged_under_a_running_engine_is_caught_after_an_update_links_i
     assert engine.build([data]).new == 1  # an update: the damaged base is linked, not read
     del engine
     with pytest.raises(IndexCorruptError, match=r"base/sentences\.faiss is damaged"):
-        Engine(index, TinyEncoder()).load()
+        Engine(open_store(index), TinyEncoder()).load()
 
 
 def test_a_stamp_taken_within_a_timestamp_tick_of_a_write_is_not_trusted(
@@ -173,7 +180,7 @@ def test_a_stamp_taken_within_a_timestamp_tick_of_a_write_is_not_trusted(
     flip_a_byte(target)
     os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))  # the same tick
     with pytest.raises(IndexCorruptError, match=r"base/passages\.sqlite is damaged"):
-        Engine(index, TinyEncoder()).load()
+        Engine(open_store(index), TinyEncoder()).load()
 
 
 def test_a_generation_written_before_rows_npz_existed_loads_from_sqlite(
@@ -181,14 +188,14 @@ def test_a_generation_written_before_rows_npz_existed_loads_from_sqlite(
 ) -> None:
     _, index, generation = built
     question = "Who retired from the lighthouse?"
-    before = Engine(index, TinyEncoder()).search(question, top=3)
+    before = Engine(open_store(index), TinyEncoder()).search(question, top=3)
     path = generation / "manifest.json"
     manifest = json.loads(path.read_text())
     for segment in ("base", "delta"):
         (generation / segment / "rows.npz").unlink()
         del manifest["checksums"][f"{segment}/rows.npz"], manifest["stamps"][f"{segment}/rows.npz"]
     path.write_text(json.dumps(manifest))
-    after = Engine(index, TinyEncoder()).search(question, top=3)
+    after = Engine(open_store(index), TinyEncoder()).search(question, top=3)
     assert after.results == before.results
 
 
@@ -201,7 +208,7 @@ def test_an_index_of_another_model_is_refused_before_its_files_are_read(
         name = "tests/another-encoder"
 
     with pytest.raises(IndexIncompatibleError, match="built with tests/tiny-hashing-encoder"):
-        Engine(index, Other()).load()
+        Engine(open_store(index), Other()).load()
 
 
 def test_opening_an_index_removes_what_a_crashed_build_left_but_not_a_running_build(
@@ -214,9 +221,9 @@ def test_opening_an_index_removes_what_a_crashed_build_left_but_not_a_running_bu
     (partial / "passages.sqlite").write_bytes(b"half")
     (index / ".CURRENT.deadbeef.tmp").write_text("x")
     with directory.build_lock():  # a build in another process is writing `partial`
-        Engine(index, TinyEncoder()).load()
+        Engine(open_store(index), TinyEncoder()).load()
         assert partial.exists()
-    Engine(index, TinyEncoder()).load()
+    Engine(open_store(index), TinyEncoder()).load()
     assert not partial.exists()
     assert not (index / ".CURRENT.deadbeef.tmp").exists()
     assert [p.name for p in (index / "generations").iterdir()] == [generation.name]
@@ -231,7 +238,7 @@ def test_the_bot_refuses_to_start_on_a_damaged_index_and_newsdesk_index_rebuilds
 ) -> None:
     data = write_corpus(tmp_path / "data", TOPICS)
     index = tmp_path / "index"
-    build_index([data], index, encoder)
+    build_index([data], open_store(index), encoder)
     generation = IndexDirectory(index).current()
     assert generation is not None
     truncate(generation / "base/passages.faiss")

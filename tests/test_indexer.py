@@ -18,8 +18,9 @@ from embeddings import (
     NothingIndexedError,
     SentenceTransformerEncoder,
 )
-from embeddings.index.directory.store import IndexDirectory
+from embeddings.index.directory.generations import IndexDirectory
 from embeddings.index.indexer import build_index
+from embeddings.index.stores import open_store
 
 from .helpers import write
 
@@ -94,9 +95,9 @@ def test_each_input_format_is_indexed_and_answers_its_question(
     encoder: SentenceTransformerEncoder, tmp_path: Path
 ) -> None:
     data = archive(tmp_path / "data")
-    summary = build_index([data], tmp_path / "index", encoder)
+    summary = build_index([data], open_store(tmp_path / "index"), encoder)
     assert (summary.articles, summary.new, summary.problems) == (5, 5, [])
-    engine = Engine(tmp_path / "index", encoder)
+    engine = Engine(open_store(tmp_path / "index"), encoder)
     expected = {
         "harbour.txt": "harbour",
         "orchard.md": "orchard",
@@ -122,29 +123,29 @@ def test_incremental_index_encodes_only_what_changed(
 ) -> None:
     data = archive(tmp_path / "data", ["harbour.txt", "orchard.md", "space.jsonl"])
     index = tmp_path / "index"
-    first = build_index([data], index, encoder)
-    engine = Engine(index, encoder)
+    first = build_index([data], open_store(index), encoder)
+    engine = Engine(open_store(index), encoder)
 
-    again = build_index([data], index, encoder)
+    again = build_index([data], open_store(index), encoder)
     assert (again.new, again.changed, again.removed, again.unchanged) == (0, 0, 0, 3)
     # Nothing changed on disk: no file is read again and no generation written.
     assert (again.encoded, again.reused) == (0, 0)
     assert first.encoded > 0
 
     archive(data, ["chess.json"])  # add
-    added = build_index([data], index, encoder)
+    added = build_index([data], open_store(index), encoder)
     assert (added.new, added.changed, added.removed, added.unchanged) == (1, 0, 0, 3)
     assert 0 < added.encoded <= 4  # the chess article's passage and its sentence(s)
     assert top_article(engine, QUESTIONS["chess.json"]) == "chess-final"
 
     write(data, "harbour.txt", ARTICLES["harbour.txt"].replace("northern pier", "ferry ramp"))
-    changed = build_index([data], index, encoder)
+    changed = build_index([data], open_store(index), encoder)
     assert (changed.new, changed.changed, changed.removed) == (0, 1, 0)
     answer = engine.search("When did the ferry ramp reopen?", top=1)
     assert "ferry ramp" in answer.results[0].text
 
     (data / "space.jsonl").unlink()  # delete
-    removed = build_index([data], index, encoder)
+    removed = build_index([data], open_store(index), encoder)
     assert (removed.new, removed.changed, removed.removed, removed.articles) == (0, 0, 1, 3)
     found = engine.search(QUESTIONS["space.jsonl"], top=10).results
     assert all(r.article_id != "telescope-launch" for r in found)
@@ -156,7 +157,7 @@ def test_broken_files_are_reported_by_name_and_the_rest_indexed(
     data = archive(tmp_path / "data", ["chess.json"])
     write(data, "broken.json", "{oops")
     write(data, "empty.md", "---\ntitle: Nothing here\n---\n")
-    summary = build_index([data], tmp_path / "index", encoder)
+    summary = build_index([data], open_store(tmp_path / "index"), encoder)
     assert summary.articles == 1
     assert summary.problems == [
         f"{data / 'broken.json'}: invalid JSON (Expecting property name enclosed in double "
@@ -171,9 +172,9 @@ def test_nothing_indexable_is_an_error_and_leaves_no_index(
     data = tmp_path / "data"
     write(data, "broken.json", "{oops")
     with pytest.raises(NothingIndexedError, match=r"broken\.json"):
-        build_index([data], tmp_path / "index", encoder)
+        build_index([data], open_store(tmp_path / "index"), encoder)
     with pytest.raises(IndexMissingError, match="newsdesk index"):
-        Engine(tmp_path / "index", encoder).search("anything")
+        Engine(open_store(tmp_path / "index"), encoder).search("anything")
 
 
 def test_a_crash_between_writing_and_switching_leaves_the_old_index_serving(
@@ -181,8 +182,8 @@ def test_a_crash_between_writing_and_switching_leaves_the_old_index_serving(
 ) -> None:
     data = archive(tmp_path / "data", ["chess.json"])
     index = tmp_path / "index"
-    build_index([data], index, encoder)
-    engine = Engine(index, encoder)
+    build_index([data], open_store(index), encoder)
+    engine = Engine(open_store(index), encoder)
     before = IndexDirectory(index).current()
 
     def crash_at_switch(step: BuildProgress) -> None:
@@ -191,17 +192,19 @@ def test_a_crash_between_writing_and_switching_leaves_the_old_index_serving(
 
     archive(data, ["bridge.html"])
     with pytest.raises(KeyboardInterrupt):
-        build_index([data], index, encoder, crash_at_switch)
+        build_index([data], open_store(index), encoder, crash_at_switch)
     # The new generation was written completely, but CURRENT still names the old one.
     generations = sorted((index / "generations").iterdir())
     assert len(generations) == 2
     assert all((g / "manifest.json").exists() for g in generations)
     assert IndexDirectory(index).current() == before
-    assert Engine(index, encoder).stats().manifest.articles == 1
+    assert Engine(open_store(index), encoder).stats().manifest.articles == 1
     assert top_article(engine, QUESTIONS["chess.json"]) == "chess-final"
 
-    build_index([data], index, encoder)  # the next build succeeds and clears the leftover
-    assert Engine(index, encoder).stats().manifest.articles == 2
+    build_index(
+        [data], open_store(index), encoder
+    )  # the next build succeeds and clears the leftover
+    assert Engine(open_store(index), encoder).stats().manifest.articles == 2
     assert len(list((index / "generations").iterdir())) == 2  # current + previous
 
 
@@ -222,16 +225,18 @@ def test_a_damaged_index_gives_a_clear_error_telling_to_reindex(
 ) -> None:
     data = archive(tmp_path / "data", ["chess.json"])
     index = tmp_path / "index"
-    build_index([data], index, encoder)
+    build_index([data], open_store(index), encoder)
     generation = IndexDirectory(index).current()
     assert generation is not None
     damage(generation)  # type: ignore[operator]
     with pytest.raises(IndexIncompatibleError, match=message) as error:
-        Engine(index, encoder).search("Who won?")
+        Engine(open_store(index), encoder).search("Who won?")
     assert "newsdesk index" in str(error.value)
-    rebuilt = build_index([data], index, encoder)  # and a rebuild repairs it
+    rebuilt = build_index([data], open_store(index), encoder)  # and a rebuild repairs it
     assert rebuilt.articles == 1
-    assert top_article(Engine(index, encoder), "Who won the chess final?") == "chess-final"
+    assert (
+        top_article(Engine(open_store(index), encoder), "Who won the chess final?") == "chess-final"
+    )
 
 
 class OtherModel:
@@ -252,9 +257,9 @@ def test_an_index_built_by_another_model_is_refused_with_both_names(
     encoder: SentenceTransformerEncoder, tmp_path: Path
 ) -> None:
     data = archive(tmp_path / "data", ["chess.json"])
-    build_index([data], tmp_path / "index", encoder)
+    build_index([data], open_store(tmp_path / "index"), encoder)
     with pytest.raises(IndexIncompatibleError) as error:
-        Engine(tmp_path / "index", OtherModel()).search("Who won?")
+        Engine(open_store(tmp_path / "index"), OtherModel()).search("Who won?")
     text = str(error.value)
     assert "all-MiniLM-L6-v2" in text
     assert "some/other-model" in text
@@ -264,4 +269,4 @@ def test_an_index_built_by_another_model_is_refused_with_both_names(
 def test_only_one_build_at_a_time(encoder: SentenceTransformerEncoder, tmp_path: Path) -> None:
     data = archive(tmp_path / "data", ["chess.json"])
     with IndexDirectory(tmp_path / "index").build_lock(), pytest.raises(IndexBusyError):
-        build_index([data], tmp_path / "index", encoder)
+        build_index([data], open_store(tmp_path / "index"), encoder)

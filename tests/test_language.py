@@ -15,6 +15,7 @@ import pytest
 
 from embeddings import Engine
 from embeddings.errors import MissingDependencyError
+from embeddings.index.stores import open_store
 from embeddings.models.tiny import TinyEncoder
 from embeddings.text import language
 from embeddings.text.language import is_english
@@ -110,7 +111,7 @@ def test_the_bot_loads_the_identifier_with_the_index_only_when_it_reads_other_la
     data.mkdir()
     shutil.copy(REPO / "data" / "000_ce1b1adc1bd8e6a9.txt", data)
     other_languages = HashedMultilingual() if multilingual else None
-    engine = Engine(tmp_path / "index", TinyEncoder(), multilingual=other_languages)
+    engine = Engine(open_store(tmp_path / "index"), TinyEncoder(), multilingual=other_languages)
     engine.build([data])
     monkeypatch.setattr(language, "_identifier", None)
     engine.load()

@@ -11,6 +11,7 @@ import pytest
 from embeddings import Engine, IndexIncompatibleError, SentenceTransformerEncoder
 from embeddings.errors import ModelUnavailableError
 from embeddings.index.indexer import build_index
+from embeddings.index.stores import open_store
 from embeddings.models.encoder import load_encoder
 from embeddings.models.onnx_encoder import OnnxEncoder
 
@@ -73,12 +74,15 @@ def test_an_index_only_loads_with_the_encoder_that_built_it(
 ) -> None:
     data = tmp_path / "data"
     write(data, "wang.txt", f"Wang Yi meets Patrushev\n\n{WANG_YI_UN}\n")
-    build_index([data], tmp_path / "index", int8)
-    assert WANG_YI_UN in Engine(tmp_path / "index", int8).search(WANG_YI_QUESTION).results[0].text
+    build_index([data], open_store(tmp_path / "index"), int8)
+    assert (
+        WANG_YI_UN
+        in Engine(open_store(tmp_path / "index"), int8).search(WANG_YI_QUESTION).results[0].text
+    )
     with pytest.raises(IndexIncompatibleError, match="onnx-int8"):
-        Engine(tmp_path / "index", encoder).search(WANG_YI_QUESTION)
+        Engine(open_store(tmp_path / "index"), encoder).search(WANG_YI_QUESTION)
     # Rebuilding with the other encoder re-encodes everything: no int8 vector is reused.
-    summary = build_index([data], tmp_path / "index", encoder)
+    summary = build_index([data], open_store(tmp_path / "index"), encoder)
     assert (summary.reused, summary.encoded > 0) == (0, True)
 
 

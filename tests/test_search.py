@@ -8,6 +8,7 @@ import pytest
 
 from embeddings import Engine, QuestionError, SentenceTransformerEncoder
 from embeddings.index.indexer import build_index
+from embeddings.index.stores import open_store
 
 from .helpers import WANG_YI_QUESTION, WANG_YI_UN, write
 
@@ -62,8 +63,10 @@ def test_near_duplicate_passages_from_different_articles_are_shown_once(
     write(tmp_path / "data", "repost.txt", f"title Rail link opening\n\n{statement}\n")
     write(tmp_path / "data", "other.txt", "title Bakery\n\nA new bakery opened on the square "
           "selling bread and cakes to the town.\n")  # fmt: skip
-    build_index([tmp_path / "data"], tmp_path / "index", encoder)
-    answer = Engine(tmp_path / "index", encoder).search("When will the railway line open?", top=3)
+    build_index([tmp_path / "data"], open_store(tmp_path / "index"), encoder)
+    answer = Engine(open_store(tmp_path / "index"), encoder).search(
+        "When will the railway line open?", top=3
+    )
     texts = [r.text for r in answer.results]
     assert texts.count(statement) == 1
     assert len(answer.results) == 2
@@ -94,8 +97,8 @@ def test_a_quote_that_never_names_its_speaker_answers_a_question_about_the_speak
     write(tmp_path / "data", "novak.txt", "title Budget debate\n\n"
           "Jan Novak, the opposition leader, said on Tuesday that the budget is a fiction.\n\n"
           '"Taxes on bread and milk will double next year," he said.\n')  # fmt: skip
-    build_index([tmp_path / "data"], tmp_path / "index", encoder)
-    engine = Engine(tmp_path / "index", encoder)
+    build_index([tmp_path / "data"], open_store(tmp_path / "index"), encoder)
+    engine = Engine(open_store(tmp_path / "index"), encoder)
     for speaker, article, quote in [
         ("Maria Rossi", "rossi", "will fall by half"),
         ("Jan Novak", "novak", "will double"),

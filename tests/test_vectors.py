@@ -10,9 +10,10 @@ import pytest
 
 import embeddings.index.directory.vectors
 from embeddings import Engine, SentenceTransformerEncoder
-from embeddings.index.directory.store import open_current
+from embeddings.index.directory.generation import open_current
 from embeddings.index.directory.vectors import VectorIndex
 from embeddings.index.indexer import build_index
+from embeddings.index.stores import open_store
 
 from .helpers import WANG_YI_QUESTION, WANG_YI_UN, write
 
@@ -60,9 +61,10 @@ def test_an_engine_over_quantized_indexes_answers_as_before(
     write(data, "wang.txt", f"Wang Yi meets Patrushev\n\n{WANG_YI_UN}\n")
     write(data, "harbour.txt", "Harbour reopens\n\nThe northern pier reopened after repairs.\n")
     write(data, "chess.txt", "Chess final\n\nA teenager won the national chess final.\n")
-    build_index([data], tmp_path / "index", encoder)
+    build_index([data], open_store(tmp_path / "index"), encoder)
     generation = open_current(tmp_path / "index", encoder.name, encoder.dimension)
     assert (generation.passages.kind, generation.sentences.kind) == ("pq-rescore", "pq-rescore")
     assert (
-        WANG_YI_UN in Engine(tmp_path / "index", encoder).search(WANG_YI_QUESTION).results[0].text
+        WANG_YI_UN
+        in Engine(open_store(tmp_path / "index"), encoder).search(WANG_YI_QUESTION).results[0].text
     )

@@ -153,11 +153,8 @@ def _stderr(line: str) -> None:
 def _index(args: argparse.Namespace, settings: Settings) -> int:
     paths = args.paths or [settings.data_dir]
     engine = make_engine(settings)
-    if args.migrate:
-        migrate = getattr(engine.store, "migrate", None)
-        if migrate is None:
-            raise NewsdeskError("--migrate is for NEWSDESK_BACKEND=postgres")
-        migrate()
+    if args.migrate and not engine.store.migrate():
+        raise NewsdeskError("--migrate is for NEWSDESK_BACKEND=postgres")
     summary = engine.build(paths, ProgressBar())
     _print_summary(summary, print)
     if summary.compaction_due:  # the update already answers; fold the delta into the base
@@ -199,8 +196,11 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
             bar = tqdm(total=total, desc="Questions", unit="q", file=sys.stderr)
         bar.update(done - bar.n)
 
-    # With PostgreSQL the corpus goes into its own schema beside the served index.
-    store = index_store(settings, f"{settings.database_schema}_eval")
+    # With PostgreSQL the corpus goes into its own schema beside the served index; with
+    # files, into --keep-index, or else a temporary directory.
+    keep = None
+    if settings.backend != "faiss" or args.keep_index is not None:
+        keep = index_store(settings, f"{settings.database_schema}_eval", args.keep_index)
     result = evaluate(
         args.beir_dir,
         engine.encoder,
@@ -208,7 +208,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         ProgressBar(),
         on_query,
         engine.multilingual,
-        args.keep_index if isinstance(store, Path) else store,
+        keep,
     )
     if bar is not None:
         bar.close()

@@ -4,13 +4,13 @@ A full build parses every source and writes a complete new generation (all rows 
 segment), encoding only passages and sentences whose model input changed: the rest take their
 vectors from the current generation by content digest.
 
-An update reads only the files whose size or times changed (updates.py), and writes a new
-generation that hard-links the current base and holds the changed articles in a small delta
-segment (store.py). Its cost follows the size of the change and of the delta, not of the
-archive. Once the delta or the base rows it replaces pass DELTA_LIMIT passages, the update
-still goes out at once and says `compaction_due`; the caller then runs `compact_index` (a
-full build that encodes nothing) when it suits it, in the background in the bot, while the
-update already answers questions.
+Where the store's generations offer a `shared_base` (the directory backend), an update reads
+only the files whose size or times changed (updates.py), and writes a new generation that
+shares the current base and holds the changed articles in a small delta segment. Its cost
+follows the size of the change and of the delta, not of the archive. Once the delta or the
+base rows it replaces pass DELTA_LIMIT passages, the update still goes out at once and says
+`compaction_due`; the caller then runs `compact_index` (a full build that encodes nothing)
+when it suits it, in the background in the bot, while the update already answers questions.
 """
 
 from __future__ import annotations
@@ -26,18 +26,11 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.errors import NothingIndexedError
-from embeddings.index.backend import IndexGeneration, IndexStore, Matrix, VectorSpace
-from embeddings.index.directory.store import (
-    FORMAT_VERSION,
-    ArticleRow,
-    DirectoryStore,
-    Generation,
-    Manifest,
-    PassageRow,
-    SegmentRows,
-)
+from embeddings.index.backend import IndexGeneration, IndexStore, Matrix, SharedBase, VectorSpace
 from embeddings.index.lexical import LexicalSegment
-from embeddings.index.updates import FileTable, Update, dead_passage_inputs, plan_update, read_files
+from embeddings.index.manifest import FORMAT_VERSION, Manifest
+from embeddings.index.rows import ArticleRow, PassageRow, SegmentRows
+from embeddings.index.updates import FileTable, Update, plan_update, read_files
 from embeddings.ingest.articles import Article, discover
 from embeddings.models.encoder import Encoder, Vectors
 from embeddings.models.multilingual import MultilingualEncoder
@@ -94,28 +87,25 @@ def load_articles(sources: Iterable[Path]) -> tuple[list[Article], list[str]]:
 
 def build_index(
     sources: Sequence[Path],
-    index: Path | IndexStore,
+    store: IndexStore,
     encoder: Encoder,
     progress: ProgressCallback | None = None,
     multilingual: MultilingualEncoder | None = None,
 ) -> BuildSummary:
-    """Make the index (a directory, or any `IndexStore`) reflect exactly the articles under
-    `sources`: by an update of the changed files when the current generation allows it, else
-    in full."""
+    """Make the index reflect exactly the articles under `sources`: by an update of the
+    changed files when the current generation allows it, else in full."""
     names = [str(s) for s in sources]
 
-    def plan(previous: IndexGeneration | None) -> Update | None:
-        if not isinstance(previous, Generation):
-            return None  # none yet, or a database: updates in place are the directory's
+    def plan(previous: SharedBase) -> Update | None:
         update = plan_update(sources, previous, names, multilingual.name if multilingual else None)
         return update if update is None or _smaller_than_base(update, previous) else None
 
-    return _build(_store(index), encoder, progress, multilingual, names, plan, _reader(sources))
+    return _build(store, encoder, progress, multilingual, names, plan, _reader(sources))
 
 
 def compact_index(
     sources: Sequence[Path],
-    index: Path | IndexStore,
+    store: IndexStore,
     encoder: Encoder,
     progress: ProgressCallback | None = None,
     multilingual: MultilingualEncoder | None = None,
@@ -123,7 +113,7 @@ def compact_index(
     """A full build of `sources`: the current delta folded into a new base. Vectors are
     reused by digest, so only what changed since the last build is encoded; questions are
     answered from the current generation until the switch."""
-    return _build(_store(index), encoder, progress, multilingual, [str(s) for s in sources],
+    return _build(store, encoder, progress, multilingual, [str(s) for s in sources],
                   lambda _: None, _reader(sources))  # fmt: skip
 
 
@@ -138,7 +128,7 @@ def _reader(sources: Sequence[Path]) -> Callable[[], tuple[list[Article], list[s
 
 def build_from_articles(
     articles: Sequence[Article],
-    index: Path | IndexStore,
+    store: IndexStore,
     encoder: Encoder,
     progress: ProgressCallback | None = None,
     problems: Sequence[str] = (),
@@ -147,12 +137,8 @@ def build_from_articles(
 ) -> BuildSummary:
     """Write a new generation holding exactly `articles` and make it current (always a full
     build: without the files they came from, nothing tells what changed)."""
-    return _build(_store(index), encoder, progress, multilingual, list(sources), lambda _: None,
+    return _build(store, encoder, progress, multilingual, list(sources), lambda _: None,
                   lambda: (list(articles), list(problems), {}))  # fmt: skip
-
-
-def _store(index: Path | IndexStore) -> IndexStore:
-    return DirectoryStore(index) if isinstance(index, Path) else index
 
 
 def _build(
@@ -161,7 +147,7 @@ def _build(
     progress: ProgressCallback | None,
     multilingual: MultilingualEncoder | None,
     sources: list[str],
-    plan: Callable[[IndexGeneration | None], Update | None],
+    plan: Callable[[SharedBase], Update | None],
     everything: Callable[[], tuple[list[Article], list[str], FileTable]],
 ) -> BuildSummary:
     started = time.perf_counter()
@@ -170,18 +156,21 @@ def _build(
         store.remove_orphans()  # left by a build that crashed
         previous = store.previous(encoder.name, encoder.dimension)
         try:
-            update = plan(previous)
-            if update is not None and isinstance(previous, Generation):
+            # Updates in place only where the store can share the current base.
+            shared = previous.shared_base() if previous is not None else None
+            update = plan(shared) if shared is not None else None
+            if previous is not None and shared is not None and update is not None:
                 summary = BuildSummary(problems=update.problems)
                 if update.unchanged:  # nothing to write: the current generation is exact
-                    summary.articles = summary.unchanged = previous.manifest.articles
-                    summary.passages = previous.manifest.count
+                    summary.articles = summary.unchanged = shared.manifest.articles
+                    summary.passages = shared.manifest.count
                     summary.seconds = time.perf_counter() - started
                     report(BuildProgress("done", 1, 1))
                     return summary
                 manifest = _write_update(
-                    store, update, previous, encoder, multilingual, summary, report, sources
-                )
+                    store, update, previous, shared, encoder, multilingual, summary, report,
+                    sources,
+                )  # fmt: skip
             else:
                 articles, problems, table = everything()
                 summary = BuildSummary(problems=problems)
@@ -199,7 +188,7 @@ def _build(
     return summary
 
 
-def _smaller_than_base(update: Update, previous: Generation) -> bool:
+def _smaller_than_base(update: Update, previous: SharedBase) -> bool:
     """Whether the delta stays under DELTA_LIMIT passages or under the base's size: past
     both, writing everything once as a new base costs less than a delta and a compaction."""
     if update.unchanged:
@@ -244,7 +233,7 @@ def _write_full(
         LexicalSegment.build([text for _, text in plan.passage_inputs], plan.sentence_words),
         (translated[0], translated[1]) if translated else None,
     )
-    empty = _empty_delta(base, encoder.dimension, multilingual is not None)
+    empty = _empty_delta(base, encoder.dimension, multilingual)
     counts = (len(plan.articles), len(plan.passages), len(sentence_vectors))
     return _commit(store, base, empty, table, counts, encoder, multilingual, sources, report)
 
@@ -252,25 +241,29 @@ def _write_full(
 def _write_update(
     store: IndexStore,
     update: Update,
-    previous: Generation,
+    previous: IndexGeneration,
+    shared: SharedBase,
     encoder: Encoder,
     multilingual: MultilingualEncoder | None,
     summary: BuildSummary,
     report: ProgressCallback,
     sources: list[str],
 ) -> Manifest:
+    """A generation sharing `shared`'s base (`previous`, whose vectors it may reuse), with
+    the new delta `update` describes."""
     report(BuildProgress("parsing", len(update.parsed), len(update.parsed)))
     chunked = [(a, chunk_article(a, encoder.count_tokens, encoder.max_tokens))
                for a in update.delta]  # fmt: skip
     plan = _plan([(a, pieces) for a, pieces in chunked if pieces])
-    old = _touched_digests(previous, sorted(update.touched))
+    old = shared.reusable_digests(sorted(update.touched))
     passage_vectors, sentence_vectors, *translated = _vectors(
         plan, encoder, multilingual, previous, old, summary, report
     )
-    _count_update(summary, update, previous, plan.articles)
+    _count_update(summary, update, shared, plan.articles)
     report(BuildProgress("writing", 0, 1))
-    removed = [model_input(*row) for row in dead_passage_inputs(previous, update.dead)]
-    base_rows = previous.manifest.segments["base"]
+    dead = shared.removed_passages(update.dead)
+    removed = [model_input(*row) for row in dead.inputs]
+    base_rows = shared.manifest.segments["base"]
     delta = SegmentRows(
         plan.articles,
         plan.passages,
@@ -279,7 +272,7 @@ def _write_update(
         LexicalSegment.build(
             [text for _, text in plan.passage_inputs],
             plan.sentence_words,
-            before=previous.base.lexical,
+            before=shared.base_lexical,
             removed=removed,
         ),
         (translated[0], translated[1]) if translated else None,
@@ -287,26 +280,22 @@ def _write_update(
         first_sentence=base_rows[1],
         dead_articles=update.dead,
     )
-    [(articles,)] = previous.query("SELECT COUNT(*) FROM base.articles")
-    dead_rows = _base_passages(previous, update.dead)
-    bounds = previous.base.passage_sentences[dead_rows]
-    dead_passages, dead_sentences = len(dead_rows), int((bounds[:, 1] - bounds[:, 0]).sum())
     counts = (
-        int(articles) - len(update.dead) + len(plan.articles),
-        base_rows[0] - int(dead_passages) + len(plan.passages),
-        base_rows[1] - int(dead_sentences) + len(sentence_vectors),
+        shared.base_article_count() - len(update.dead) + len(plan.articles),
+        base_rows[0] - dead.passages + len(plan.passages),
+        base_rows[1] - dead.sentences + len(sentence_vectors),
     )
     if counts[0] == 0 or counts[1] == 0:
         raise NothingIndexedError("no article could be indexed")
     summary.unchanged = counts[0] - summary.new - summary.changed
-    summary.compaction_due = max(len(plan.passages), dead_passages) > DELTA_LIMIT
-    return _commit(store, previous, delta, update.table, counts, encoder, multilingual,
+    summary.compaction_due = max(len(plan.passages), dead.passages) > DELTA_LIMIT
+    return _commit(store, shared, delta, update.table, counts, encoder, multilingual,
                    sources, report)  # fmt: skip
 
 
 def _commit(
     store: IndexStore,
-    base: SegmentRows | Generation,
+    base: SegmentRows | SharedBase,
     delta: SegmentRows,
     table: FileTable,
     counts: tuple[int, int, int],
@@ -326,6 +315,7 @@ def _commit(
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         sources=sources,
         multilingual=multilingual.name if multilingual else None,
+        multilingual_dimension=multilingual.dimension if multilingual else None,
         checksums={},  # filled in by the store from what it wrote
     )
     return store.publish(
@@ -333,54 +323,24 @@ def _commit(
     )
 
 
-def _empty_delta(base: SegmentRows, dimension: int, multilingual: bool) -> SegmentRows:
-    from embeddings.models.multilingual import DIMENSION as MULTILINGUAL_DIMENSION
-
+def _empty_delta(
+    base: SegmentRows, dimension: int, multilingual: MultilingualEncoder | None
+) -> SegmentRows:
     nothing = np.zeros((0, dimension), dtype=np.float32)
-    translated = np.zeros((0, MULTILINGUAL_DIMENSION), dtype=np.float32)
+    translated = None
+    if multilingual is not None:
+        empty = np.zeros((0, multilingual.dimension), dtype=np.float32)
+        translated = (empty, empty)
     return SegmentRows(
         [],
         [],
         nothing,
         nothing,
         LexicalSegment.build([], [], before=base.lexical),
-        (translated, translated) if multilingual else None,
+        translated,
         first_passage=len(base.passages),
         first_sentence=len(base.sentence_vectors),
     )
-
-
-def _touched_digests(
-    previous: Generation, touched: Sequence[str]
-) -> tuple[dict[str, int], dict[str, int]]:
-    """digest → row of the old rows an update may reuse: those of the articles it touches
-    (live or dead) and the whole old delta, not the whole base."""
-    rows = _base_passages(previous, touched)
-    passages = {str(d): int(i) for i, d in previous.query(
-        f"SELECT id, digest FROM base.passages WHERE id IN ({','.join('?' * len(rows))}) "
-        "UNION ALL SELECT id, digest FROM delta.passages", [int(r) for r in rows])}  # fmt: skip
-    # A passage's sentences are a contiguous run of rows (the in-memory bounds): read them by
-    # primary key; sentences has no index by passage, and a join would scan the whole base.
-    sentences = {str(d): int(i) for i, d in previous.query(
-        "SELECT id, digest FROM delta.sentences")}  # fmt: skip
-    for start, end in previous.base.passage_sentences[rows]:
-        sentences.update(
-            (str(d), int(i))
-            for i, d in previous.query(
-                "SELECT id, digest FROM base.sentences WHERE id >= ? AND id < ?",
-                [int(start), int(end)],
-            )
-        )
-    return passages, sentences
-
-
-def _base_passages(previous: Generation, articles: Sequence[str]) -> npt.NDArray[np.int64]:
-    """Rows of the base passages of `articles` (by the index on article id)."""
-    marks = ",".join("?" * len(articles))
-    rows = previous.query(
-        f"SELECT id FROM base.passages WHERE article_id IN ({marks}) ORDER BY id", list(articles)
-    )
-    return np.array([r[0] for r in rows], dtype=np.int64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -510,12 +470,9 @@ def _count_changes(
 
 
 def _count_update(
-    summary: BuildSummary, update: Update, previous: Generation, rows: list[ArticleRow]
+    summary: BuildSummary, update: Update, previous: SharedBase, rows: list[ArticleRow]
 ) -> None:
-    touched = sorted(update.touched)
-    marks = ",".join("?" * len(touched))
-    old = {str(a): str(b) for a, b in previous.query(
-        f"SELECT id, digest FROM articles WHERE id IN ({marks})", touched)}  # fmt: skip
+    old = previous.live_digests(sorted(update.touched))
     digests = {row.article.id: row.digest for row in rows}
     for article in update.parsed:
         if article.id not in old:

@@ -17,14 +17,13 @@ files (which one wins depends on the order of all files).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from embeddings.errors import ParseError
-from embeddings.index.directory.store import Generation
+from embeddings.index.backend import SharedBase
 from embeddings.ingest.articles import Article, article_id_for, discover, parse_file
 
 FileTable = dict[str, dict[str, Any]]  # path → {"root", "stat", "articles", "problems"}
@@ -91,7 +90,7 @@ class Update:
 
 
 def plan_update(
-    sources: Sequence[Path], previous: Generation, source_names: list[str], multilingual: str | None
+    sources: Sequence[Path], previous: SharedBase, source_names: list[str], multilingual: str | None
 ) -> Update | None:
     """The delta that brings `previous` up to date with `sources`; None when only a full
     build gives the right answer."""
@@ -136,64 +135,22 @@ def plan_update(
     return update
 
 
-def _split(update: Update, previous: Generation) -> None:
+def _split(update: Update, previous: SharedBase) -> None:
     """Fill the delta and the dead list from what was parsed and what is gone."""
-    touched = sorted(update.touched)
-    marks = ",".join("?" * len(touched))
-    dead = {str(r[0]) for r in previous.query("SELECT id FROM delta.dead_articles")}
+    dead = previous.dead_articles()
     live_base = {
-        str(row[0]): row
-        for row in previous.query(
-            "SELECT id, title, date, url, source, license, path, paragraphs, digest "
-            f"FROM base.articles WHERE id IN ({marks})",
-            touched,
-        )
-        if str(row[0]) not in dead
+        id_: article
+        for id_, article in previous.base_articles(sorted(update.touched)).items()
+        if id_ not in dead
     }
-    in_delta = previous.query(
-        "SELECT id, title, date, url, source, license, path, paragraphs FROM delta.articles"
-    )
     # Articles of the old delta that nothing touched stay, as they were.
-    update.delta = [_article(row) for row in in_delta if str(row[0]) not in update.touched]
+    update.delta = [a for a in previous.delta_articles() if a.id not in update.touched]
     for article in update.parsed:
-        row = live_base.get(article.id)
-        if row is not None and _same(article, row):
-            continue  # identical to its live base row: the base keeps serving it
+        stored = live_base.get(article.id)
+        if stored is not None and stored == article:
+            continue  # identical to its live base row (every stored field): the base serves it
         update.delta.append(article)
-        if row is not None:
+        if stored is not None:
             dead.add(article.id)
     dead.update(i for i in update.gone if i in live_base)
     update.dead = sorted(dead)
-
-
-def _article(row: tuple[Any, ...]) -> Article:
-    id_, title, date, url, source, license_, path, paragraphs = row[:8]
-    return Article(
-        id=str(id_),
-        title=str(title),
-        paragraphs=tuple(json.loads(paragraphs)),
-        date=date,
-        url=url,
-        source=source,
-        license=license_,
-        path=str(path),
-    )
-
-
-def _same(article: Article, row: tuple[Any, ...]) -> bool:
-    """Whether `article` is exactly what the base row holds (every stored field)."""
-    return _article(row) == article
-
-
-def dead_passage_inputs(
-    previous: Generation, dead: Sequence[str]
-) -> list[tuple[str, str, str | None]]:
-    """(title, text, speaker) of every base passage of the dead articles: BM25 takes their
-    terms off the base's document frequencies."""
-    marks = ",".join("?" * len(dead))
-    rows = previous.query(
-        "SELECT a.title, p.text, p.speaker FROM base.passages p "
-        f"JOIN base.articles a ON a.id = p.article_id WHERE p.article_id IN ({marks})",
-        list(dead),
-    )
-    return [(str(t), str(x), s) for t, x, s in rows]

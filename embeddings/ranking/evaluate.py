@@ -17,8 +17,8 @@ from pathlib import Path
 
 from embeddings.errors import ParseError
 from embeddings.index.backend import IndexStore
-from embeddings.index.directory.store import DirectoryStore
 from embeddings.index.indexer import ProgressCallback, build_from_articles
+from embeddings.index.stores import open_store
 from embeddings.ingest.articles import Article, clean_inline
 from embeddings.models.encoder import Encoder
 from embeddings.models.multilingual import MultilingualEncoder
@@ -94,16 +94,14 @@ def evaluate(
     progress: ProgressCallback | None = None,
     on_query: Callable[[int, int], None] | None = None,
     multilingual: MultilingualEncoder | None = None,
-    keep_index: Path | IndexStore | None = None,
+    keep_index: IndexStore | None = None,
 ) -> dict[str, float]:
-    """Build an index of the folder's corpus (temporary, or in `keep_index`, a directory or
-    another store such as PostgreSQL, where a second run reuses its vectors), run its queries,
-    return the metrics."""
+    """Build an index of the folder's corpus (in a temporary directory, or in `keep_index`,
+    where a second run reuses its vectors), run its queries, return the metrics."""
     data = load_beir(folder)
     query_ids = sample_queries(data, limit)
     with tempfile.TemporaryDirectory(prefix="newsdesk-eval-") as scratch:
-        target = keep_index or Path(scratch)
-        store = DirectoryStore(target) if isinstance(target, Path) else target
+        store = keep_index or open_store(Path(scratch))
         build_from_articles(data.corpus, store, encoder, progress, multilingual=multilingual)
         generation = store.open_current(encoder.name, encoder.dimension)
         searcher = Searcher(generation, encoder, multilingual=multilingual)

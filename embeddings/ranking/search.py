@@ -28,6 +28,7 @@ import numpy.typing as npt
 
 from embeddings.index.backend import IndexGeneration, VectorSpace
 from embeddings.index.lexical import QueryTerms, tokenize
+from embeddings.index.rows import StoredPassage
 from embeddings.models.encoder import Encoder
 from embeddings.models.multilingual import MultilingualEncoder
 from embeddings.ranking.fusion import Calibration, Weights, fuse, fuse_crosslingual
@@ -189,7 +190,7 @@ class Searcher:
         # Enough of the ranking to fill `top` even after near-duplicates are set aside.
         pool = [int(row) for row in ranking.rows[: top * 4 + 10]]
         rows = self.generation.passage_rows(pool)
-        picked = collapse_near_duplicates([(rows[r][2], rows[r][0]) for r in pool], top)
+        picked = collapse_near_duplicates([(rows[r].article_id, rows[r].text) for r in pool], top)
         results = [self._result(ranking, i, rows[pool[i]]) for i in picked]
         calibration = self.calibration if ranking.translated is None else CROSSLINGUAL_CALIBRATION
         confidence = calibration.probability(
@@ -216,17 +217,16 @@ class Searcher:
             "coverage": self.generation.lexical.coverage(ranking.query, top_text),
         }
 
-    def _result(self, ranking: Ranking, index: int, row: tuple[object, ...]) -> Result:
-        text, position, article_id, title, date, url, source = row
+    def _result(self, ranking: Ranking, index: int, row: StoredPassage) -> Result:
         start, end = self.generation.sentence_spans[ranking.best_sentence[index]]
         return Result(
-            article_id=str(article_id),
-            title=str(title),
-            date=_text_or_none(date),
-            url=_text_or_none(url),
-            source=_text_or_none(source),
-            position=int(str(position)),
-            text=str(text),
+            article_id=row.article_id,
+            title=row.title,
+            date=row.date,
+            url=row.url,
+            source=row.source,
+            position=row.position,
+            text=row.text,
             answer_start=int(start),
             answer_end=int(end),
             score=float(ranking.fused[index]),
@@ -261,7 +261,3 @@ def _shingles(text: str) -> frozenset[tuple[str, ...]]:
 
 def _jaccard(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
-
-
-def _text_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) else None

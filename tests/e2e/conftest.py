@@ -17,6 +17,7 @@ from bot.settings import Settings, load_settings
 from bot.telegram.app import App, build_application, started
 from bot.telegram.botlog import BotLog
 from embeddings import Engine, SentenceTransformerEncoder
+from embeddings.index.stores import open_store
 
 from .fake_telegram import FakeTelegram
 
@@ -68,7 +69,7 @@ def start_bot(
             "progress_edit_seconds": 0.2,
         }
         settings = load_settings(**{**values, **overrides})
-        engine = Engine(settings.index_dir, encoder, settings.max_question_chars)
+        engine = Engine(open_store(settings.index_dir), encoder, settings.max_question_chars)
         engine.load()
         log = BotLog(settings.state_db)
         app = build_application(settings, engine, log)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import embeddings.index.indexer
-from embeddings.index.directory.store import IndexDirectory
+from embeddings.index.directory.generations import IndexDirectory
 
 from ..helpers import WANG_YI_QUESTION, WANG_YI_UN
 from .conftest import ADMIN_ID, BotFactory, RunningBot

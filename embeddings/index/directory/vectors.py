@@ -27,6 +27,9 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.errors import IndexIncompatibleError, MissingDependencyError
+from embeddings.index.backend import (  # from this many rows, quantized codes
+    APPROXIMATE_FROM as APPROXIMATE_FROM,
+)
 
 try:
     import faiss
@@ -38,11 +41,6 @@ except ImportError as _error:  # pragma: no cover - exercised only on a broken i
 Matrix = npt.NDArray[np.float32]
 Ids = npt.NDArray[np.int64]
 
-# Rows from which the quantized scan replaces flat search. Flat reads every row: 2.5 ms a
-# question at 45,000 rows on an idle core and 10+ ms on this loaded 2-core machine, while
-# the scan with exact re-scoring takes 0.2-0.4 ms at 100,000-170,000 rows for 0.3 % of
-# recall@10. Below this size flat is cheap, and small archives (tests, SQuAD) stay exact.
-APPROXIMATE_FROM = 20_000
 DIMENSIONS_PER_CODE = 4  # one 4-bit product-quantizer code per 4 dimensions (96 for 384)
 # Candidates re-scored exactly per result asked for (k_factor). On 171,604 briefing sentences
 # and 300 questions, recall@10 against flat: 4 → 0.988, 10 → 0.997, 20 → 0.999.
