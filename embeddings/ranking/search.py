@@ -31,6 +31,7 @@ from embeddings.index.lexical import QueryTerms, tokenize
 from embeddings.models.encoder import Encoder
 from embeddings.models.multilingual import MultilingualEncoder, is_english
 from embeddings.ranking.fusion import Calibration, Weights, fuse, fuse_crosslingual
+from embeddings.ranking.speaker_intent import asked_speaker, passage_speaker, speaker_match
 
 Floats = npt.NDArray[np.float32]
 Rows = npt.NDArray[np.int64]
@@ -73,6 +74,10 @@ class Result:
     answer_start: int  # the answering sentence is text[answer_start:answer_end]
     answer_end: int
     score: float  # fused score: comparable within one question only
+    # For an answer turn of a briefing or interview: the question it answers, shortened to
+    # its asking sentences ("Did the issue of the spy balloon come up at all?"); `text` is
+    # then the answer alone.
+    asked: str | None = None
 
     @property
     def answer_sentence(self) -> str:
@@ -157,7 +162,8 @@ class Searcher:
         else:
             best_sentence, sentence = self._best_sentences(candidates, g.sentences, vector, query)
             coverage = g.lexical.passage_coverage(query, g.passage_sentences[candidates])
-            fused = fuse(dense, sentence, bm25, coverage, self.weights)
+            speaker = self._speaker_match(question, candidates)
+            fused = fuse(dense, sentence, bm25, coverage, self.weights, speaker)
         # Equal scores (a statement repeated in two articles) in an order that does not
         # depend on which segment, or backend, holds which row.
         order = np.lexsort((g.passage_keys[candidates], -fused))
@@ -170,6 +176,19 @@ class Searcher:
             query,
             translated[order] if translated is not None else None,
         )
+
+    def _speaker_match(self, question: str, candidates: Rows) -> Floats:
+        """Per candidate, how well its speaker matches the one the question asks about
+        (all zeros, and no passage read, when the question names nobody)."""
+        asked = asked_speaker(question)
+        if not asked or len(candidates) == 0:
+            return np.zeros(len(candidates), np.float32)
+        rows = self.generation.passage_rows([int(r) for r in candidates])
+        return np.array(
+            [speaker_match(asked, passage_speaker(str(rows[int(r)][0]), str(rows[int(r)][3])))
+             for r in candidates],
+            dtype=np.float32,
+        )  # fmt: skip
 
     def _best_sentences(
         self, passages: Rows, space: VectorSpace, vector: Floats, query: QueryTerms | None
@@ -229,7 +248,11 @@ class Searcher:
 
     def _result(self, ranking: Ranking, index: int, row: tuple[object, ...]) -> Result:
         text, position, article_id, title, date, url, source = row
-        start, end = self.generation.sentence_spans[ranking.best_sentence[index]]
+        g = self.generation
+        start, end = g.sentence_spans[ranking.best_sentence[index]]
+        # Text before the passage's first sentence is the question its answer turn answers.
+        opens = int(g.sentence_spans[g.passage_sentences[ranking.rows[index]][0]][0])
+        asked = str(text)[:opens].strip() or None
         return Result(
             article_id=str(article_id),
             title=str(title),
@@ -237,10 +260,11 @@ class Searcher:
             url=_text_or_none(url),
             source=_text_or_none(source),
             position=int(str(position)),
-            text=str(text),
-            answer_start=int(start),
-            answer_end=int(end),
+            text=str(text)[opens:],
+            answer_start=int(start) - opens,
+            answer_end=int(end) - opens,
             score=float(ranking.fused[index]),
+            asked=asked,
         )
 
 
