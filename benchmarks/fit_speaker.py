@@ -20,6 +20,7 @@ from embeddings.models.encoder import load_encoder
 from embeddings.ranking.evaluate import BeirSet, holds_span, load_beir, metrics, ranked_passages
 from embeddings.ranking.search import DEFAULT_WEIGHTS, Searcher
 
+_SHOWN = ("hit@1", "hit@5", "sentence@1", "n")
 GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 
 
@@ -56,16 +57,14 @@ def main() -> int:
         searcher = Searcher(generation, encoder, weights=weights)
         for folder, data in zip(args.folders, sets, strict=True):
             ids = [q for q in data.queries if q in data.qrels]
-            for part in ("fit", "held-out"):
-                m = score(searcher, data, [q for q in ids if half(q) == part])
+            for part, kind in [(p, k) for p in ("fit", "held-out") for k in ("all", "said")]:
+                chosen = [q for q in ids if half(q) == part and kind in {"all", data.kinds.get(q)}]
+                if not chosen:
+                    continue
+                m = score(searcher, data, chosen)
+                shown = " ".join(f"{k}={v:.3f}" for k, v in m.items() if k in _SHOWN)
                 print(
-                    f"speaker={weight:<5} {folder.name:<14} {part:<9} "
-                    + " ".join(
-                        f"{k}={v:.3f}"
-                        for k, v in m.items()
-                        if k in {"hit@1", "hit@5", "sentence@1", "n"}
-                    ),
-                    flush=True,
+                    f"speaker={weight:<5} {folder.name:<14} {part:<9} {kind:<5} {shown}", flush=True
                 )
     return 0
 

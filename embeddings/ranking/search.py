@@ -221,9 +221,13 @@ class Searcher:
         rows = self.generation.passage_rows(pool)
         picked = collapse_near_duplicates([(rows[r][2], rows[r][0]) for r in pool], top)
         results = [self._result(ranking, i, rows[pool[i]]) for i in picked]
+        first = results[0]
         calibration = self.calibration if ranking.translated is None else CROSSLINGUAL_CALIBRATION
         confidence = calibration.probability(
-            self.decline_features(ranking, f"{results[0].title}\n{results[0].text}")
+            # What the passage was indexed with: an answer turn's question included.
+            self.decline_features(
+                ranking, "\n".join(filter(None, (first.title, first.asked, first.text)))
+            )
         )
         return Answer(question, confidence >= calibration.threshold, confidence, results)
 
