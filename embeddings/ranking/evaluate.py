@@ -10,9 +10,10 @@ entries for single-entry articles) in ranked order.
 
 When the folder has `answer_spans.json` (query id → exact answer spans), `sentence@1` is the
 share of answerable questions (with qrels and at least one span) whose first result's marked
-sentence contains one of their spans, both compared after `_normal`: case folded, curly
-quotes and dashes made plain, whitespace collapsed, and the span's outer punctuation dropped
-(a span copied with its full stop still matches a sentence that ends in a quote mark).
+sentence contains one of their spans (or, for a span running over several sentences, is
+wholly one of them, at least four words), both compared after `_normal`: case folded, curly
+quotes and dashes made plain, whitespace collapsed, and the outer punctuation dropped (a span
+copied with its full stop still matches a sentence that ends in a quote mark).
 `declined` is the share of the questions asked that the engine declines to answer. With a
 `kind` on the queries, every metric is also reported per kind.
 """
@@ -178,9 +179,15 @@ def _normal(text: str) -> str:
 
 
 def holds_span(sentence: str, spans: Sequence[str]) -> bool:
-    """Whether the marked sentence contains one of the answer spans (see the module doc)."""
+    """Whether the marked sentence contains one of the answer spans, or, for a span of
+    several sentences, is one of them (see the module doc)."""
     marked = _normal(sentence)
-    return any((span := _normal(s).strip(_OUTER_PUNCTUATION)) and span in marked for s in spans)
+    inner = marked.strip(_OUTER_PUNCTUATION)
+    for given in spans:
+        span = _normal(given).strip(_OUTER_PUNCTUATION)
+        if span and (span in marked or (len(inner.split()) >= 4 and inner in span)):
+            return True
+    return False
 
 
 def ranked_passages(
