@@ -114,7 +114,7 @@ class IndexGeneration(Protocol):
     def lexical_scores(self, tokens: Sequence[str]) -> LexicalScores: ...
 
     def passage_rows(self, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
-        """id → (text, position, article id, title, date, url, source)."""
+        """id → (text, position, article id, title, date, url, source, speaker)."""
         ...
 
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

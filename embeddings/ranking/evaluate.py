@@ -67,12 +67,16 @@ class BeirSet:
         held = self.paragraphs.get(result.article_id)
         if held is None:
             return frozenset({result.article_id})
+        lines = {" ".join(line.split()) for line in result.text.split("\n")}
         text = " ".join(result.text.split())
-        return frozenset(cid for cid, paragraph in held if _holds(text, paragraph))
+        return frozenset(cid for cid, paragraph in held if _holds(text, lines, paragraph))
 
 
-def _holds(passage: str, paragraph: str) -> bool:
-    if paragraph in passage or passage in paragraph:
+def _holds(passage: str, lines: set[str], paragraph: str) -> bool:
+    if paragraph in lines or passage in paragraph:
+        return True
+    # A short paragraph ("Over.", "Thanks.") counts only as a line of its own.
+    if len(paragraph.split()) >= 4 and paragraph in passage:
         return True
     # A piece of a long paragraph that the engine split on sentences.
     return any(len(s.split()) >= 5 and s in passage for s in split_sentences(paragraph))

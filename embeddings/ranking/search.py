@@ -185,7 +185,7 @@ class Searcher:
             return np.zeros(len(candidates), np.float32)
         rows = self.generation.passage_rows([int(r) for r in candidates])
         return np.array(
-            [speaker_match(asked, passage_speaker(str(rows[int(r)][0]), str(rows[int(r)][3])))
+            [speaker_match(asked, passage_speaker(*_text_title_speaker(rows[int(r)])))
              for r in candidates],
             dtype=np.float32,
         )  # fmt: skip
@@ -251,7 +251,7 @@ class Searcher:
         }
 
     def _result(self, ranking: Ranking, index: int, row: tuple[object, ...]) -> Result:
-        text, position, article_id, title, date, url, source = row
+        text, position, article_id, title, date, url, source = row[:7]
         g = self.generation
         start, end = g.sentence_spans[ranking.best_sentence[index]]
         # Text before the passage's first sentence is the question its answer turn answers.
@@ -300,6 +300,10 @@ def _shingles(text: str) -> frozenset[tuple[str, ...]]:
 
 def _jaccard(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def _text_title_speaker(row: tuple[object, ...]) -> tuple[str, str, str | None]:
+    return str(row[0]), str(row[3]), _text_or_none(row[7])
 
 
 def _text_or_none(value: object) -> str | None:

@@ -68,10 +68,11 @@ def asked_speaker(question: str) -> frozenset[str]:
     return frozenset()
 
 
-def passage_speaker(text: str, title: str) -> frozenset[str]:
-    """The words naming who speaks in a passage: its turn label, the speaker its text names,
-    and the article's title (which names the speaker of a statement or a call)."""
-    parts = [title]
+def passage_speaker(text: str, title: str, speaker: str | None = None) -> frozenset[str]:
+    """The words naming who speaks in a passage: its turn label, the speaker its text names
+    or leaves implicit (`speaker`, from ingest), and the article's title (which names the
+    speaker of a statement or a call)."""
+    parts = [title, speaker or ""]
     for line in text.split("\n"):
         if label := label_of(line):
             parts.append(label)

@@ -66,8 +66,10 @@ def chunk_article(article: Article, count_tokens: TokenCounter, max_tokens: int)
             if key in seen:
                 continue
             seen.add(key)
-            # A long paragraph split in two: the second half may lose the name the first had.
-            speaker = implicit or (named if named and named not in piece else None)
+            # A long paragraph split in two: the second half may lose the name the first had;
+            # so does the second piece of an answer turn, its label.
+            speaker = None if context and label_of(piece) else implicit
+            speaker = speaker or (named if named and named not in piece else None)
             spans = tuple((a + len(prefix), b + len(prefix)) for a, b in sentence_spans(piece))
             passages.append(Passage(article.id, len(passages), prefix + piece, spans, speaker))
     return passages
@@ -96,7 +98,7 @@ def _units(paragraphs: list[str]) -> list[tuple[str | None, str, str | None]]:
         text = "\n".join(said)
         question = found[turn.answers]
         asked = question_context("\n".join(paragraphs[question.first : question.last]), text)
-        out.append((asked, text, None if label_of(text) else turn.speaker))
+        out.append((asked, text, turn.speaker))
     out.extend(_prose(loose, implicit))
     return out
 

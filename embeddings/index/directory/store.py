@@ -680,11 +680,12 @@ class Generation:
             return self._db.execute(sql, parameters).fetchall()
 
     def passage_rows(self, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
-        """id → (text, position, article id, title, date, url, source) for the given passages."""
+        """id → (text, position, article id, title, date, url, source, speaker) for the given
+        passages."""
         marks = ",".join("?" * len(ids))
         # Each segment's tables directly (by primary key), not through the views.
         select = (
-            "SELECT p.id, p.text, p.position, a.id, a.title, a.date, a.url, a.source "
+            "SELECT p.id, p.text, p.position, a.id, a.title, a.date, a.url, a.source, p.speaker "
             "FROM {0}.passages p JOIN {0}.articles a ON a.id = p.article_id "
             f"WHERE p.id IN ({marks})"
         )
