@@ -21,7 +21,7 @@ from embeddings.ranking.evaluate import BeirSet, holds_span, load_beir, metrics,
 from embeddings.ranking.search import DEFAULT_WEIGHTS, Searcher
 
 _SHOWN = ("hit@1", "hit@5", "sentence@1", "n")
-GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+GRID = (0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0)
 
 
 def half(query_id: str) -> str:
