@@ -32,6 +32,17 @@ CALL = Article(
         "concessions. We are not linking it to anything else.",
     ),
 )
+PANEL = Article(
+    id="storm",
+    title="Wikinews asks meteorologists about Cyclone Phailin",
+    paragraphs=(
+        "Wikinews: Will the cyclone lose strength once it moves over land?",
+        "Richman: Yes, the cyclone will lose strength over land, because the warm sea water "
+        "that feeds it is gone once it moves inland.",
+        "Snow: It will weaken over land, since the rough land slows the winds that the smooth "
+        "sea let run.",
+    ),
+)
 INTERVIEW = Article(
     id="ants",
     title="Biologist Nick Bos tells Wikinews about self-medicating ants",
@@ -51,7 +62,7 @@ def searcher(
     encoder: SentenceTransformerEncoder, tmp_path_factory: pytest.TempPathFactory
 ) -> Searcher:
     index = tmp_path_factory.mktemp("said") / "index"
-    build_from_articles([CALL, INTERVIEW], index, encoder)
+    build_from_articles([CALL, PANEL, INTERVIEW], index, encoder)
     return Searcher(DirectoryStore(index).open_current(encoder.name, encoder.dimension), encoder)
 
 
@@ -70,6 +81,12 @@ def test_a_speaker_question_prefers_the_named_speakers_turn(searcher: Searcher) 
     assert top.text.startswith("Nick Bos: Infected workers")
     assert top.asked is not None
     assert top.asked.startswith("Nick Bos, how do ants")
+
+
+def test_the_named_speaker_wins_among_answers_to_the_same_question(searcher: Searcher) -> None:
+    for name in ("Richman", "Snow"):
+        top = searcher.search(f"What did {name} say about the cyclone over land?").results[0]
+        assert top.text.startswith(f"{name}:")
 
 
 def test_a_multi_paragraph_answer_is_found_whole(searcher: Searcher) -> None:
