@@ -17,7 +17,7 @@ from embeddings.index.directory.generations import IndexDirectory
 from .feedsite import Site
 from .helpers import REPO, WANG_YI_QUESTION, WANG_YI_UN, write
 
-EVAL_KEYS = {"hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10", "queries", "ms_per_query"}
+EVAL_KEYS = {"hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10", "declined", "queries", "ms_per_query"}
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

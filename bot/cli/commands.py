@@ -9,7 +9,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -214,12 +214,24 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         bar.close()
     if args.json:
         print(json.dumps(result))
-    else:
-        print(f"{'metric':<14}{'value':>10}")
-        for key, value in result.items():
-            shown = f"{value:,.0f}" if key == "queries" else f"{value:.4g}"
-            print(f"{key:<14}{shown:>10}")
+        return 0
+    kinds = result.get("kinds")
+    columns: dict[str, Mapping[str, object]] = {"all": result}
+    if isinstance(kinds, dict):
+        columns.update(kinds)
+    print(f"{'metric':<14}" + "".join(f"{name:>12}" for name in columns))
+    for key in result:
+        if key == "kinds":
+            continue
+        cells = [column.get(key) for column in columns.values()]
+        print(f"{key:<14}" + "".join(f"{_shown(key, cell):>12}" for cell in cells))
     return 0
+
+
+def _shown(key: str, value: object) -> str:
+    if not isinstance(value, (int, float)):
+        return ""
+    return f"{value:,.0f}" if key == "queries" else f"{value:.4g}"
 
 
 def _fetch(args: argparse.Namespace, settings: Settings) -> int:

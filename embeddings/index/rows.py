@@ -57,6 +57,7 @@ class StoredPassage:
     date: str | None
     url: str | None
     source: str | None
+    speaker: str | None = None  # who is quoted, when the text leaves it implicit
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +99,8 @@ def article_from_row(row: Sequence[object]) -> Article:
 
 
 def stored_passage(row: Sequence[object]) -> StoredPassage:
-    """A passage from its row: text, position, article id, title, date, url, source."""
-    text, position, article_id, title, date, url, source = row
+    """A passage from its row: text, position, article id, title, date, url, source, speaker."""
+    text, position, article_id, title, date, url, source, speaker = row
     return StoredPassage(
         text=str(text),
         position=int(str(position)),
@@ -108,6 +109,7 @@ def stored_passage(row: Sequence[object]) -> StoredPassage:
         date=optional_text(date),
         url=optional_text(url),
         source=optional_text(source),
+        speaker=optional_text(speaker),
     )
 
 

@@ -1,18 +1,33 @@
 """Retrieval quality on a BEIR-format folder, through the same encoder, index and ranking.
 
-Each corpus entry becomes one article; when the engine splits a long one, its passages map
-back to the entry's id and count once. Metrics are over unique entries in ranked order.
+Measured like the product: corpus entries named `docid#n` are paragraphs of one article, so
+they are put back together (paragraphs in order, the entries' title) and the engine ingests
+the article as it ingests news-sample.jsonl: a paragraph sees the question turn before it.
+Each returned passage maps back to the corpus ids of the paragraphs it holds, and a passage
+is a hit when it holds a relevant one. Entries without `#n` (SQuAD) stay articles of their
+own, and their passages map to the entry's id. Metrics are over distinct passages (distinct
+entries for single-entry articles) in ranked order.
+
+When the folder has `answer_spans.json` (query id → exact answer spans), `sentence@1` is the
+share of answerable questions (with qrels and at least one span) whose first result's marked
+sentence contains one of their spans (or, for a span running over several sentences, is
+wholly one of them, at least four words), both compared after `_normal`: case folded, curly
+quotes and dashes made plain, whitespace collapsed, and the outer punctuation dropped (a span
+copied with its full stop still matches a sentence that ends in a quote mark).
+`declined` is the share of the questions asked that the engine declines to answer. With a
+`kind` on the queries, every metric is also reported per kind.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import re
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from embeddings.errors import ParseError
@@ -23,16 +38,47 @@ from embeddings.ingest.articles import Article, clean_inline
 from embeddings.models.encoder import Encoder
 from embeddings.models.multilingual import MultilingualEncoder
 from embeddings.ranking.metrics import DEPTH, distinct, metrics
-from embeddings.ranking.search import Searcher
+from embeddings.ranking.search import Result, Searcher
+from embeddings.text.sentences import split_sentences
 
 _SEED = 20261128
+_PARAGRAPH_ID = re.compile(r"^(?P<doc>.+)#(?P<n>\d+)$")
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+_OUTER_PUNCTUATION = " .,;:!?'\"()"
+
+Metrics = dict[str, float]
+Report = dict[str, float | dict[str, Metrics]]
 
 
 @dataclass(frozen=True, slots=True)
 class BeirSet:
-    corpus: list[Article]
+    corpus: list[Article]  # `docid#n` entries grouped back into their articles
     queries: dict[str, str]  # id → text
     qrels: dict[str, set[str]]  # query id → relevant corpus ids (empty: unanswerable)
+    # article id → its paragraphs' (corpus id, text), for articles grouped from `docid#n`
+    paragraphs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)  # query id → kind, when given
+    answer_spans: dict[str, list[str]] = field(default_factory=dict)  # query id → spans
+
+    def corpus_ids(self, result: Result) -> frozenset[str]:
+        """The corpus ids a returned passage stands for: the grouped paragraphs it holds (all
+        of one, or a part of one split in pieces), else its article's own id."""
+        held = self.paragraphs.get(result.article_id)
+        if held is None:
+            return frozenset({result.article_id})
+        lines = {" ".join(line.split()) for line in result.text.split("\n")}
+        text = " ".join(result.text.split())
+        return frozenset(cid for cid, paragraph in held if _holds(text, lines, paragraph))
+
+
+def _holds(passage: str, lines: set[str], paragraph: str) -> bool:
+    if paragraph in lines or passage in paragraph:
+        return True
+    # A short paragraph ("Over.", "Thanks.") counts only as a line of its own.
+    if len(paragraph.split()) >= 4 and paragraph in passage:
+        return True
+    # A piece of a long paragraph that the engine split on sentences.
+    return any(len(s.split()) >= 5 and s in passage for s in split_sentences(paragraph))
 
 
 def _json_lines(path: Path) -> Iterator[dict[str, object]]:
@@ -49,17 +95,45 @@ def _json_lines(path: Path) -> Iterator[dict[str, object]]:
                          "and qrels/test.tsv") from None  # fmt: skip
 
 
-def load_beir(folder: Path) -> BeirSet:
+def _articles(
+    rows: Iterator[dict[str, object]],
+) -> tuple[list[Article], dict[str, list[tuple[str, str]]]]:
+    """Articles in first-seen order: `docid#n` entries joined (by n) under `docid`."""
+    singles: dict[str, Article] = {}
+    grouped: dict[str, list[tuple[int, str, str]]] = {}
+    titles: dict[str, str] = {}
+    order: list[str] = []
+    for row in rows:
+        text = clean_inline(str(row.get("text") or ""))
+        if not text:
+            continue
+        entry, title = str(row["_id"]), clean_inline(str(row.get("title") or ""))
+        match = _PARAGRAPH_ID.match(entry)
+        if match is None:
+            singles[entry] = Article(id=entry, title=title, paragraphs=(text,))
+            order.append(entry)
+            continue
+        doc = match.group("doc")
+        if doc not in grouped:
+            grouped[doc], titles[doc] = [], title
+            order.append(doc)
+        grouped[doc].append((int(match.group("n")), entry, text))
+    paragraphs = {doc: [(cid, text) for _, cid, text in sorted(rows_)]
+                  for doc, rows_ in grouped.items()}  # fmt: skip
     corpus = [
-        Article(
-            id=str(row["_id"]),
-            title=clean_inline(str(row.get("title") or "")),
-            paragraphs=(clean_inline(str(row["text"])),),
-        )
-        for row in _json_lines(folder / "corpus.jsonl")
-        if clean_inline(str(row.get("text") or ""))
+        singles[key]
+        if key in singles
+        else Article(id=key, title=titles[key], paragraphs=tuple(t for _, t in paragraphs[key]))
+        for key in order
     ]
-    queries = {str(row["_id"]): str(row["text"]) for row in _json_lines(folder / "queries.jsonl")}
+    return corpus, paragraphs
+
+
+def load_beir(folder: Path) -> BeirSet:
+    corpus, paragraphs = _articles(_json_lines(folder / "corpus.jsonl"))
+    query_rows = list(_json_lines(folder / "queries.jsonl"))
+    queries = {str(row["_id"]): str(row["text"]) for row in query_rows}
+    kinds = {str(row["_id"]): str(row["kind"]) for row in query_rows if row.get("kind")}
     qrels: dict[str, set[str]] = {}
     qrels_path = folder / "qrels" / "test.tsv"
     try:
@@ -70,7 +144,12 @@ def load_beir(folder: Path) -> BeirSet:
         parts = line.split("\t")
         if len(parts) >= 3 and float(parts[2]) > 0:
             qrels.setdefault(parts[0], set()).add(parts[1])
-    return BeirSet(corpus, queries, qrels)
+    spans_path = folder / "answer_spans.json"
+    spans: dict[str, list[str]] = {}
+    if spans_path.exists():
+        given = json.loads(spans_path.read_text(encoding="utf-8"))
+        spans = {str(k): [str(s) for s in v] for k, v in given.items()}
+    return BeirSet(corpus, queries, qrels, paragraphs, kinds, spans)
 
 
 def sample_queries(data: BeirSet, limit: int | None) -> list[str]:
@@ -81,10 +160,50 @@ def sample_queries(data: BeirSet, limit: int | None) -> list[str]:
     return ids
 
 
+def _normal(text: str) -> str:
+    return " ".join(text.translate(_QUOTES).casefold().split())
+
+
+def holds_span(sentence: str, spans: Sequence[str]) -> bool:
+    """Whether the marked sentence contains one of the answer spans, or, for a span of
+    several sentences, is one of them (see the module doc)."""
+    marked = _normal(sentence)
+    inner = marked.strip(_OUTER_PUNCTUATION)
+    for given in spans:
+        span = _normal(given).strip(_OUTER_PUNCTUATION)
+        if span and (span in marked or (len(inner.split()) >= 4 and inner in span)):
+            return True
+    return False
+
+
+def ranked_passages(
+    data: BeirSet, results: Sequence[Result], depth: int = DEPTH
+) -> list[frozenset[str]]:
+    """The corpus ids of each distinct returned passage, in ranked order, `depth` deep."""
+    return distinct((ids for ids in map(data.corpus_ids, results) if ids), depth)
+
+
 def unique_articles(searcher: Searcher, question: str, depth: int = DEPTH) -> list[str]:
     """Article ids of the ranked results, each once, at least `depth` deep when possible."""
     answer = searcher.search(question, top=depth * 2)
     return distinct((result.article_id for result in answer.results), depth)
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    ranked: list[frozenset[str]]
+    declined: bool
+    sentence_hit: bool | None  # None: no answer spans to check against
+
+
+def _summary(data: BeirSet, ids: Sequence[str], asked: Sequence[_Asked]) -> Metrics:
+    result = metrics([a.ranked for a in asked], [data.qrels[q] for q in ids])
+    checked = [a.sentence_hit for a in asked if a.sentence_hit is not None]
+    if data.answer_spans:
+        result["sentence@1"] = round(sum(checked) / len(checked), 4) if checked else 0.0
+    result["declined"] = round(sum(a.declined for a in asked) / max(len(asked), 1), 4)
+    result["queries"] = len(ids)
+    return result
 
 
 def evaluate(
@@ -95,26 +214,43 @@ def evaluate(
     on_query: Callable[[int, int], None] | None = None,
     multilingual: MultilingualEncoder | None = None,
     keep_index: IndexStore | None = None,
-) -> dict[str, float]:
-    """Build an index of the folder's corpus (in a temporary directory, or in `keep_index`,
-    where a second run reuses its vectors), run its queries, return the metrics."""
+) -> Report:
+    """Build an index of the folder's corpus (temporary, or in `keep_index`, a directory or
+    another store such as PostgreSQL, where a second run reuses its vectors), run its queries,
+    return the metrics (and, when the queries have kinds, the metrics per kind)."""
     data = load_beir(folder)
     query_ids = sample_queries(data, limit)
+    asked: list[_Asked] = []
+    timings: list[float] = []
     with tempfile.TemporaryDirectory(prefix="newsdesk-eval-") as scratch:
         store = keep_index or open_store(Path(scratch))
         build_from_articles(data.corpus, store, encoder, progress, multilingual=multilingual)
         generation = store.open_current(encoder.name, encoder.dimension)
         searcher = Searcher(generation, encoder, multilingual=multilingual)
-        ranked: list[list[str]] = []
-        timings: list[float] = []
         for done, query_id in enumerate(query_ids, start=1):
             started = time.perf_counter()
-            ranked.append(unique_articles(searcher, data.queries[query_id]))
+            answer = searcher.search(data.queries[query_id], top=DEPTH * 2)
             timings.append((time.perf_counter() - started) * 1000.0)
+            spans = data.answer_spans.get(query_id)
+            first = answer.results[0].answer_sentence if answer.results else ""
+            asked.append(
+                _Asked(
+                    ranked_passages(data, answer.results),
+                    not answer.answered,
+                    holds_span(first, spans) if spans else None,
+                )
+            )
             if on_query:
                 on_query(done, len(query_ids))
         generation.close()
-    result = metrics(ranked, [data.qrels[q] for q in query_ids])
-    result["queries"] = len(query_ids)
-    result["ms_per_query"] = round(statistics.median(timings), 1) if timings else 0.0
-    return result
+    report: Report = dict(_summary(data, query_ids, asked))
+    report["ms_per_query"] = round(statistics.median(timings), 1) if timings else 0.0
+    kinds = sorted({data.kinds[q] for q in query_ids if q in data.kinds})
+    if kinds:
+        report["kinds"] = {
+            kind: _summary(data, [q for q in query_ids if data.kinds.get(q) == kind],
+                           [a for q, a in zip(query_ids, asked, strict=True)
+                            if data.kinds.get(q) == kind])
+            for kind in kinds
+        }  # fmt: skip
+    return report

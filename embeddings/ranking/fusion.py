@@ -38,16 +38,28 @@ class Weights:
     sentence: float = 1.0  # the passage's best sentence (vector similarity + rare-word coverage)
     lexical: float = 1.0  # BM25 over title + passage
     coverage: float = 0.0  # share of the question's idf weight the passage holds
+    speaker: float = 0.0  # the passage's speaker matches the one the question asks about
 
 
-def fuse(dense: Array, sentence: Array, lexical: Array, coverage: Array, weights: Weights) -> Array:
-    """Weighted sum of z-scores: one fused score per candidate (higher is better)."""
+def fuse(
+    dense: Array,
+    sentence: Array,
+    lexical: Array,
+    coverage: Array,
+    weights: Weights,
+    speaker: Array | None = None,
+) -> Array:
+    """Weighted sum of z-scores: one fused score per candidate (higher is better). The
+    speaker match is added unstandardised (0 to 1): a question naming nobody leaves it at
+    zero, and one naming a speaker lifts that speaker's passages by the same amount."""
     fused: Array = (
         np.float32(weights.dense) * zscore(dense)
         + np.float32(weights.sentence) * zscore(sentence)
         + np.float32(weights.lexical) * zscore(lexical)
         + np.float32(weights.coverage) * zscore(coverage)
     )
+    if speaker is not None:
+        fused = fused + np.float32(weights.speaker) * speaker.astype(np.float32)
     return fused
 
 

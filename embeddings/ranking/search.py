@@ -32,6 +32,7 @@ from embeddings.index.rows import StoredPassage
 from embeddings.models.encoder import Encoder
 from embeddings.models.multilingual import MultilingualEncoder
 from embeddings.ranking.fusion import Calibration, Weights, fuse, fuse_crosslingual
+from embeddings.ranking.speaker_intent import asked_speaker, passage_speaker, speaker_match
 from embeddings.ranking.weights import shipped
 from embeddings.text.language import is_english
 
@@ -63,6 +64,10 @@ class Result:
     answer_start: int  # the answering sentence is text[answer_start:answer_end]
     answer_end: int
     score: float  # fused score: comparable within one question only
+    # For an answer turn of a briefing or interview: the question it answers, shortened to
+    # its asking sentences ("Did the issue of the spy balloon come up at all?"); `text` is
+    # then the answer alone.
+    asked: str | None = None
 
     @property
     def answer_sentence(self) -> str:
@@ -147,7 +152,8 @@ class Searcher:
         else:
             best_sentence, sentence = self._best_sentences(candidates, g.sentences, vector, query)
             coverage = g.lexical.passage_coverage(query, g.passage_sentences[candidates])
-            fused = fuse(dense, sentence, bm25, coverage, self.weights)
+            speaker = self._speaker_match(question, candidates)
+            fused = fuse(dense, sentence, bm25, coverage, self.weights, speaker)
         # Equal scores (a statement repeated in two articles) in an order that does not
         # depend on which segment, or backend, holds which row.
         order = np.lexsort((g.passage_keys[candidates], -fused))
@@ -160,6 +166,19 @@ class Searcher:
             query,
             translated[order] if translated is not None else None,
         )
+
+    def _speaker_match(self, question: str, candidates: Rows) -> Floats:
+        """Per candidate, how well its speaker matches the one the question asks about
+        (all zeros, and no passage read, when the question names nobody)."""
+        asked = asked_speaker(question)
+        if not asked or len(candidates) == 0:
+            return np.zeros(len(candidates), np.float32)
+        rows = self.generation.passage_rows([int(r) for r in candidates])
+        passages = (rows[int(r)] for r in candidates)
+        matches = [
+            speaker_match(asked, passage_speaker(p.text, p.title, p.speaker)) for p in passages
+        ]
+        return np.array(matches, dtype=np.float32)
 
     def _best_sentences(
         self, passages: Rows, space: VectorSpace, vector: Floats, query: QueryTerms | None
@@ -192,9 +211,13 @@ class Searcher:
         rows = self.generation.passage_rows(pool)
         picked = collapse_near_duplicates([(rows[r].article_id, rows[r].text) for r in pool], top)
         results = [self._result(ranking, i, rows[pool[i]]) for i in picked]
+        first = results[0]
         calibration = self.calibration if ranking.translated is None else CROSSLINGUAL_CALIBRATION
         confidence = calibration.probability(
-            self.decline_features(ranking, f"{results[0].title}\n{results[0].text}")
+            # What the passage was indexed with: an answer turn's question included.
+            self.decline_features(
+                ranking, "\n".join(filter(None, (first.title, first.asked, first.text)))
+            )
         )
         return Answer(question, confidence >= calibration.threshold, confidence, results)
 
@@ -218,7 +241,10 @@ class Searcher:
         }
 
     def _result(self, ranking: Ranking, index: int, row: StoredPassage) -> Result:
-        start, end = self.generation.sentence_spans[ranking.best_sentence[index]]
+        g = self.generation
+        start, end = g.sentence_spans[ranking.best_sentence[index]]
+        # Text before the passage's first sentence is the question its answer turn answers.
+        opens = int(g.sentence_spans[g.passage_sentences[ranking.rows[index]][0]][0])
         return Result(
             article_id=row.article_id,
             title=row.title,
@@ -226,10 +252,11 @@ class Searcher:
             url=row.url,
             source=row.source,
             position=row.position,
-            text=row.text,
-            answer_start=int(start),
-            answer_end=int(end),
+            text=row.text[opens:],
+            answer_start=int(start) - opens,
+            answer_end=int(end) - opens,
             score=float(ranking.fused[index]),
+            asked=row.text[:opens].strip() or None,
         )
 
 

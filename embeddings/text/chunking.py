@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from embeddings.ingest.articles import Article
 from embeddings.text.sentences import Span, sentence_spans
 from embeddings.text.speakers import named_speaker, speakers
+from embeddings.text.turns import label_of, question_context, turns
 
 TokenCounter = Callable[[str], int]
 
@@ -47,22 +48,67 @@ def model_input(title: str, text: str, speaker: str | None = None) -> str:
 
 
 def chunk_article(article: Article, count_tokens: TokenCounter, max_tokens: int) -> list[Passage]:
-    """Split an article into passages whose model input fits in `max_tokens`."""
-    units = _merge_short([p for p in article.paragraphs if len(_WORD.findall(p)) > 0])
+    """Split an article into passages whose model input fits in `max_tokens`.
+
+    In a conversation (see `turns`) an answer turn, all its paragraphs, is one unit with its
+    question's asking sentences as context: the passage text is that context, a line break,
+    then the answer, and only the answer's sentences are the passage's sentences (so the
+    text before the first sentence is what was asked). A question turn with an answer after
+    it is no passage of its own."""
+    paragraphs = [p for p in article.paragraphs if len(_WORD.findall(p)) > 0]
     passages: list[Passage] = []
     seen: set[str] = set()
-    for unit, implicit in zip(units, speakers(units), strict=True):
+    for context, unit, implicit in _units(paragraphs):
         named = named_speaker(unit)
-        for piece in _fit(unit, article.title, count_tokens, max_tokens):
+        prefix = f"{context}\n" if context else ""
+        for piece in _fit(unit, article.title, count_tokens, max_tokens, prefix):
             key = " ".join(piece.casefold().split())
             if key in seen:
                 continue
             seen.add(key)
-            # A long paragraph split in two: the second half may lose the name the first had.
-            speaker = implicit or (named if named and named not in piece else None)
-            spans = tuple(sentence_spans(piece))
-            passages.append(Passage(article.id, len(passages), piece, spans, speaker))
+            # A long paragraph split in two: the second half may lose the name the first had;
+            # so does the second piece of an answer turn, its label.
+            speaker = None if context and label_of(piece) else implicit
+            speaker = speaker or (named if named and named not in piece else None)
+            spans = tuple((a + len(prefix), b + len(prefix)) for a, b in sentence_spans(piece))
+            passages.append(Passage(article.id, len(passages), prefix + piece, spans, speaker))
     return passages
+
+
+def _units(paragraphs: list[str]) -> list[tuple[str | None, str, str | None]]:
+    """(question context, text, implicit speaker) of each unit to cut into passages."""
+    found = turns(paragraphs)
+    if not found:
+        units = _merge_short(paragraphs)
+        return [(None, u, implicit) for u, implicit in zip(units, speakers(units), strict=True)]
+    # Outside the exchanges (opening remarks, the moderator), each paragraph keeps the
+    # speaker the whole transcript implies for it.
+    implicit = dict(zip(paragraphs, speakers(paragraphs), strict=True))
+    answered = {t.answers for t in found if t.answers is not None}
+    out: list[tuple[str | None, str, str | None]] = []
+    loose = paragraphs[: found[0].first]  # paragraphs outside any exchange, chunked as prose
+    for index, turn in enumerate(found):
+        said = paragraphs[turn.first : turn.last]
+        if turn.answers is None:
+            if index not in answered:
+                loose.extend(said)
+            continue
+        out.extend(_prose(loose, implicit))
+        loose = []
+        text = "\n".join(said)
+        question = found[turn.answers]
+        asked = question_context("\n".join(paragraphs[question.first : question.last]), text)
+        out.append((asked, text, turn.speaker))
+    out.extend(_prose(loose, implicit))
+    return out
+
+
+def _prose(
+    paragraphs: list[str], implicit: dict[str, str | None]
+) -> list[tuple[str | None, str, str | None]]:
+    """Short paragraphs merged forward; a unit takes the implicit speaker of its last part."""
+    units = _merge_short(paragraphs)
+    return [(None, unit, implicit.get(unit.rsplit("\n", 1)[-1])) for unit in units]
 
 
 def _words(text: str) -> int:
@@ -86,12 +132,15 @@ def _merge_short(paragraphs: list[str]) -> list[str]:
     return merged
 
 
-def _fit(text: str, title: str, count_tokens: TokenCounter, max_tokens: int) -> list[str]:
-    """`text` as one piece if it fits the window, else balanced runs of whole sentences."""
-    total = count_tokens(model_input(title, text))
+def _fit(
+    text: str, title: str, count_tokens: TokenCounter, max_tokens: int, prefix: str = ""
+) -> list[str]:
+    """`text` as one piece if it fits the window (after `prefix`, the question context), else
+    balanced runs of whole sentences."""
+    total = count_tokens(model_input(title, prefix + text))
     if total <= max_tokens:
         return [text]
-    overhead = count_tokens(model_input(title, "")) if title else 0
+    overhead = count_tokens(model_input(title, prefix)) if title or prefix else 0
     budget = max(max_tokens - overhead, max_tokens // 2)
     sentences = [text[a:b] for a, b in sentence_spans(text)]
     sizes = [count_tokens(s) for s in sentences]

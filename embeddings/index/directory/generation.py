@@ -239,7 +239,7 @@ class Generation:
         marks = ",".join("?" * len(ids))
         # Each segment's tables directly (by primary key), not through the views.
         select = (
-            "SELECT p.id, p.text, p.position, a.id, a.title, a.date, a.url, a.source "
+            "SELECT p.id, p.text, p.position, a.id, a.title, a.date, a.url, a.source, p.speaker "
             "FROM {0}.passages p JOIN {0}.articles a ON a.id = p.article_id "
             f"WHERE p.id IN ({marks})"
         )

@@ -213,7 +213,7 @@ class PgGeneration:
 
     def passage_rows(self, ids: Sequence[int]) -> dict[int, StoredPassage]:
         rows = self._select(
-            "SELECT p.id, p.text, p.position, a.id, a.title, a.date, a.url, a.source "
+            "SELECT p.id, p.text, p.position, a.id, a.title, a.date, a.url, a.source, p.speaker "
             "FROM {0}.passages p JOIN {0}.articles a ON a.id = p.article_id WHERE p.id = ANY(%s)",
             ([int(i) for i in ids],),
         )
