@@ -23,6 +23,21 @@ def citation_parts(result: Result | Article) -> list[str]:
     return [part for part in (human_date(result.date), result.source) if part]
 
 
+ASKED_CHARS = 160  # the question an answer turn answers, shown above it, is cut to about this
+
+
+def asked_line(result: Result, limit: int = ASKED_CHARS) -> str | None:
+    """"Asked: …" for an answer turn of a briefing or interview (the question it answers, cut
+    at a word), so the reader sees the exchange; None for any other passage."""
+    if not result.asked:
+        return None
+    asked = " ".join(result.asked.split())
+    if len(asked) > limit:
+        cut = asked.rfind(" ", 0, limit)
+        asked = asked[: cut if cut > 0 else limit].rstrip(" ,;:") + "…"
+    return f"Asked: {asked}"
+
+
 def trim_around(text: str, start: int, end: int, limit: int) -> tuple[str, int, int]:
     """`text` cut to about `limit` characters around [start, end), at word boundaries.
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from embeddings.ranking.evaluate import holds_span, load_beir, metrics
+from embeddings.ranking.evaluate import holds_span, load_beir
+from embeddings.ranking.metrics import metrics
 from embeddings.ranking.search import Result
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.cli.render import terminal_answer
+from bot.cli.render import json_answer, terminal_answer
 from bot.telegram.render import (
     TELEGRAM_LIMIT,
     answer_html,
@@ -79,3 +79,22 @@ def test_a_paragraph_longer_than_a_message_is_cut_between_words() -> None:
 
 def test_visible_length_counts_utf16_units_after_markup() -> None:
     assert visible_length("<b>a&amp;b</b> 😀") == 6
+
+
+def test_an_answer_turn_is_shown_with_the_question_it_answers() -> None:
+    asked = "Did the issue of the spy balloon come up at all? " + "And more words " * 20
+    turn = result("MR. X: It did <not>.", 7, 20, asked=asked)
+    plain = result()
+    terminal = terminal_answer(Answer("q?", True, 0.9, [turn, plain]), lambda s: f"**{s}**")
+    first, second = terminal.split("\n\n")[:2]
+    assert "   Asked: Did the issue of the spy balloon come up at all? And more" in first
+    assert first.index("Asked:") < first.index("MR. X: **It did <not>.**")
+    assert "Asked" not in second
+    asked_line = next(line for line in first.splitlines() if "Asked:" in line)
+    assert asked_line.endswith("…")
+    assert len(asked_line) <= 3 + 7 + 160 + 1
+    html = result_html(turn, 1)
+    assert html.startswith("1. <i>Asked: Did the issue of the spy balloon come up at all?")
+    assert "MR. X: <b>It did &lt;not&gt;.</b>" in html
+    assert json_answer(Answer("q?", True, 0.9, [turn]))["results"][0]["asked"] == asked
+    assert json_answer(Answer("q?", True, 0.9, [plain]))["results"][0]["asked"] is None

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from embeddings import SentenceTransformerEncoder
-from embeddings.index.directory.store import DirectoryStore
 from embeddings.index.indexer import build_from_articles
+from embeddings.index.stores import open_store
 from embeddings.ingest.articles import Article
 from embeddings.ranking.search import Searcher
 from embeddings.ranking.speaker_intent import asked_speaker, passage_speaker, speaker_match
@@ -62,8 +62,9 @@ def searcher(
     encoder: SentenceTransformerEncoder, tmp_path_factory: pytest.TempPathFactory
 ) -> Searcher:
     index = tmp_path_factory.mktemp("said") / "index"
-    build_from_articles([CALL, PANEL, INTERVIEW], index, encoder)
-    return Searcher(DirectoryStore(index).open_current(encoder.name, encoder.dimension), encoder)
+    store = open_store(index)
+    build_from_articles([CALL, PANEL, INTERVIEW], store, encoder)
+    return Searcher(store.open_current(encoder.name, encoder.dimension), encoder)
 
 
 def test_the_answer_turn_beats_its_question_turn_and_shows_what_was_asked(

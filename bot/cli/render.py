@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.text import citation_parts
+from bot.text import asked_line, citation_parts
 from embeddings import Answer
 
 
@@ -32,6 +32,9 @@ def terminal_answer(answer: Answer, mark: Callable[[str], str]) -> str:
             lines.append(f"   {cited}")
         if result.url:
             lines.append(f"   {result.url}")
+        asked = asked_line(result)
+        if asked:
+            lines.append(f"   {asked}")
         lines.extend("   " + line for line in body.splitlines())
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
@@ -48,6 +51,7 @@ def json_answer(answer: Answer) -> dict[str, Any]:
                 "date": r.date,
                 "url": r.url,
                 "text": r.text,
+                "asked": r.asked,
                 "answer_sentence": r.answer_sentence,
                 "score": round(r.score, 4),
             }

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from bot.telegram.botlog import Usage
-from bot.text import citation_parts, human_date, trim_around
+from bot.text import ASKED_CHARS, asked_line, citation_parts, human_date, trim_around
 from embeddings import Answer, Article, BuildProgress, BuildSummary, IndexStats, Result
 from embeddings.feeds.state import FeedState
 
@@ -55,7 +55,9 @@ def result_html(result: Result, number: int, limit: int = TELEGRAM_LIMIT) -> str
     around its answer sentence, and the sentence itself cut if it alone is too long."""
     chars = PASSAGE_CHARS
     while True:
-        block = f"{number}. {_passage_html(result, chars)}\n{citation_html(result)}"
+        asked = asked_line(result, min(ASKED_CHARS, chars))
+        exchange = f"<i>{escape(asked)}</i>\n" if asked else ""
+        block = f"{number}. {exchange}{_passage_html(result, chars)}\n{citation_html(result)}"
         if visible_length(block) <= limit or chars == 0:
             return block
         chars //= 2
