@@ -42,7 +42,9 @@ def test_ask_json_answers_wang_yi_first(shipped_copy: tuple[Path, Path]) -> None
     assert answer["answered"] is True
     assert answer["question"] == WANG_YI_QUESTION
     top = answer["results"][0]
-    assert set(top) == {"article_id", "title", "date", "url", "text", "answer_sentence", "score"}
+    assert set(top) == {
+        "article_id", "title", "date", "url", "text", "asked", "answer_sentence", "score"
+    }  # fmt: skip
     assert top["answer_sentence"] == WANG_YI_UN
     assert top["date"] == "2023-02-22"
 

@@ -8,11 +8,6 @@ from pathlib import Path
 
 from embeddings.ranking.evaluate import holds_span, load_beir
 from embeddings.ranking.metrics import metrics
-from embeddings.ranking.search import Result
-
-
-def result(article: str, text: str) -> Result:
-    return Result(article, "", None, None, None, 0, text, 0, len(text), 1.0)
 
 
 def test_paragraph_entries_become_articles_and_passages_map_back(tmp_path: Path) -> None:
@@ -36,10 +31,10 @@ def test_paragraph_entries_become_articles_and_passages_map_back(tmp_path: Path)
     assert squad.id == "squad-7"
     assert data.kinds == {"q": "said"}
     # A passage holding two paragraphs, a piece of one, and a SQuAD entry.
-    assert data.corpus_ids(result("call", "Q Did it come up?\nOFFICIAL: It did. Both saw "
-                                  "a pause in talks.")) == {"call#1", "call#2"}  # fmt: skip
-    assert data.corpus_ids(result("call", "Both saw a pause in talks.")) == {"call#2"}
-    assert data.corpus_ids(result("squad-7", "The river flooded in spring.")) == {"squad-7"}
+    assert data.corpus_ids("call", "Q Did it come up?\nOFFICIAL: It did. Both saw "
+                                  "a pause in talks.") == {"call#1", "call#2"}  # fmt: skip
+    assert data.corpus_ids("call", "Both saw a pause in talks.") == {"call#2"}
+    assert data.corpus_ids("squad-7", "The river flooded in spring.") == {"squad-7"}
     ranked = [[frozenset({"call#0"}), frozenset({"call#1", "call#2"})]]
     assert metrics(ranked, [data.qrels["q"]])["hit@1"] == 0.0
     assert metrics(ranked, [data.qrels["q"]])["hit@5"] == 1.0

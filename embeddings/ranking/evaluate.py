@@ -60,14 +60,15 @@ class BeirSet:
     kinds: dict[str, str] = field(default_factory=dict)  # query id → kind, when given
     answer_spans: dict[str, list[str]] = field(default_factory=dict)  # query id → spans
 
-    def corpus_ids(self, result: Result) -> frozenset[str]:
-        """The corpus ids a returned passage stands for: the grouped paragraphs it holds (all
-        of one, or a part of one split in pieces), else its article's own id."""
-        held = self.paragraphs.get(result.article_id)
+    def corpus_ids(self, article_id: str, shown: str) -> frozenset[str]:
+        """The corpus ids a returned passage (its article, the text shown) stands for: the
+        grouped paragraphs it holds (all of one, or a part of one split in pieces), else its
+        article's own id."""
+        held = self.paragraphs.get(article_id)
         if held is None:
-            return frozenset({result.article_id})
-        lines = {" ".join(line.split()) for line in result.text.split("\n")}
-        text = " ".join(result.text.split())
+            return frozenset({article_id})
+        lines = {" ".join(line.split()) for line in shown.split("\n")}
+        text = " ".join(shown.split())
         return frozenset(cid for cid, paragraph in held if _holds(text, lines, paragraph))
 
 
@@ -180,7 +181,8 @@ def ranked_passages(
     data: BeirSet, results: Sequence[Result], depth: int = DEPTH
 ) -> list[frozenset[str]]:
     """The corpus ids of each distinct returned passage, in ranked order, `depth` deep."""
-    return distinct((ids for ids in map(data.corpus_ids, results) if ids), depth)
+    held = (data.corpus_ids(result.article_id, result.text) for result in results)
+    return distinct((ids for ids in held if ids), depth)
 
 
 def unique_articles(searcher: Searcher, question: str, depth: int = DEPTH) -> list[str]:

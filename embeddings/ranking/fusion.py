@@ -39,6 +39,11 @@ class Weights:
     lexical: float = 1.0  # BM25 over title + passage
     coverage: float = 0.0  # share of the question's idf weight the passage holds
     speaker: float = 0.0  # the passage's speaker matches the one the question asks about
+    # The multilingual model's passage similarity, for English questions too when the index
+    # holds that model's vectors: it was trained for questions against passages, MiniLM for
+    # sentence similarity, and paraphrased questions ("what did the official find notable")
+    # are where they disagree.
+    multilingual: float = 0.0
 
 
 def fuse(
@@ -48,6 +53,7 @@ def fuse(
     coverage: Array,
     weights: Weights,
     speaker: Array | None = None,
+    multilingual: Array | None = None,
 ) -> Array:
     """Weighted sum of z-scores: one fused score per candidate (higher is better). The
     speaker match is added unstandardised (0 to 1): a question naming nobody leaves it at
@@ -58,6 +64,8 @@ def fuse(
         + np.float32(weights.lexical) * zscore(lexical)
         + np.float32(weights.coverage) * zscore(coverage)
     )
+    if multilingual is not None:
+        fused = fused + np.float32(weights.multilingual) * zscore(multilingual)
     if speaker is not None:
         fused = fused + np.float32(weights.speaker) * speaker.astype(np.float32)
     return fused

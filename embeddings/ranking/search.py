@@ -42,6 +42,7 @@ Rows = npt.NDArray[np.int64]
 # Fitted weights and calibrations, with what each was fitted on: weights.json. A calibration
 # gives P(the archive holds the answer) and the threshold below which newsdesk declines.
 DEFAULT_WEIGHTS = shipped().english_weights.value
+MULTILINGUAL_WEIGHTS = shipped().english_multilingual_weights.value
 DEFAULT_CALIBRATION = shipped().english_calibration.value
 CROSSLINGUAL_WEIGHTS = shipped().crosslingual_weights.value
 CROSSLINGUAL_CALIBRATION = shipped().crosslingual_calibration.value
@@ -83,6 +84,24 @@ class Answer:
 
 
 @dataclass(frozen=True, slots=True)
+class Signals:
+    """A question's candidates (passage rows, unordered) and what fusion reads of each."""
+
+    rows: Rows
+    dense: Floats  # MiniLM passage similarity
+    sentence: Floats  # score of the best sentence
+    best_sentence: Rows  # its row in the sentence index
+    lexical: Floats  # BM25
+    coverage: Floats  # share of the question's idf weight (zeros for other languages)
+    query: QueryTerms
+    speaker: Floats | None = None  # English questions: speaker match (0 to 1)
+    multilingual: Floats | None = None  # the multilingual model's passage similarity
+    # A question in another language: the multilingual passage similarity, which then leads
+    # (`sentence` and `best_sentence` are then that model's too).
+    translated: Floats | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Ranking:
     """Candidates in fused order, with the signals behind the order."""
 
@@ -102,18 +121,20 @@ class Searcher:
         self,
         generation: IndexGeneration,
         encoder: Encoder,
-        weights: Weights = DEFAULT_WEIGHTS,
+        weights: Weights | None = None,
         calibration: Calibration = DEFAULT_CALIBRATION,
         multilingual: MultilingualEncoder | None = None,
     ) -> None:
         self.generation = generation
         self.encoder = encoder
-        self.weights = weights
         self.calibration = calibration
         self.multilingual = multilingual if generation.multilingual is not None else None
+        # English questions use the multilingual model's similarity too when it is there.
+        default = DEFAULT_WEIGHTS if self.multilingual is None else MULTILINGUAL_WEIGHTS
+        self.weights = weights or default
 
-    def rank(self, question: str) -> Ranking:
-        """Every candidate for `question`, best first."""
+    def signals(self, question: str) -> Signals:
+        """Every candidate for `question`, unordered, with each signal the fusion reads."""
         g = self.generation
         tokens = tokenize(question)
         query = g.lexical.query_terms(tokens)
@@ -126,45 +147,59 @@ class Searcher:
             g.sentence_passage[sentence_hits[sentence_hits >= 0]],
             lexical.top(CANDIDATES),
         ]
-        foreign = None
-        if self.multilingual and g.multilingual is not None and not is_english(question):
-            foreign = self.multilingual.encode_query(question)
+        other = None  # the multilingual model's question vector, when the index has its vectors
+        if self.multilingual and g.multilingual is not None:
+            other = self.multilingual.encode_query(question)
             ml_passages, ml_sentences = g.multilingual
-            ml_sentence_hits = ml_sentences.search(foreign, CANDIDATES * 2)[1]
+            ml_sentence_hits = ml_sentences.search(other, CANDIDATES * 2)[1]
             lists += [
-                ml_passages.search(foreign, CANDIDATES)[1],
+                ml_passages.search(other, CANDIDATES)[1],
                 g.sentence_passage[ml_sentence_hits[ml_sentence_hits >= 0]],
             ]
         candidates = np.unique(np.concatenate(lists))
         candidates = candidates[candidates >= 0].astype(np.int64)
         dense = g.passages.rows(candidates) @ vector
-        bm25 = lexical.at(candidates)
-        translated = None
-        if foreign is not None and g.multilingual is not None:
+        similar = None if other is None else ml_passages.rows(candidates) @ other
+        if other is not None and similar is not None and not is_english(question):
             # MiniLM cannot compare a Russian question with English text: the multilingual
             # model's passage and best-sentence similarities lead, BM25 adds the names and
             # numbers that survive translation.
-            translated = g.multilingual[0].rows(candidates) @ foreign
-            best_sentence, sentence = self._best_sentences(
-                candidates, g.multilingual[1], foreign, None
-            )
-            fused = fuse_crosslingual(translated, sentence, bm25, CROSSLINGUAL_WEIGHTS)
+            best_sentence, sentence = self._best_sentences(candidates, ml_sentences, other, None)
+            nothing = np.zeros(len(candidates), np.float32)
+            return Signals(candidates, dense, sentence, best_sentence, lexical.at(candidates),
+                           nothing, query, translated=similar)  # fmt: skip
+        best_sentence, sentence = self._best_sentences(candidates, g.sentences, vector, query)
+        return Signals(
+            candidates,
+            dense,
+            sentence,
+            best_sentence,
+            lexical.at(candidates),
+            g.lexical.passage_coverage(query, g.passage_sentences[candidates]),
+            query,
+            speaker=self._speaker_match(question, candidates),
+            multilingual=similar,
+        )
+
+    def rank(self, question: str) -> Ranking:
+        """Every candidate for `question`, best first."""
+        s = self.signals(question)
+        if s.translated is not None:
+            fused = fuse_crosslingual(s.translated, s.sentence, s.lexical, CROSSLINGUAL_WEIGHTS)
         else:
-            best_sentence, sentence = self._best_sentences(candidates, g.sentences, vector, query)
-            coverage = g.lexical.passage_coverage(query, g.passage_sentences[candidates])
-            speaker = self._speaker_match(question, candidates)
-            fused = fuse(dense, sentence, bm25, coverage, self.weights, speaker)
+            fused = fuse(s.dense, s.sentence, s.lexical, s.coverage, self.weights, s.speaker,
+                         s.multilingual)  # fmt: skip
         # Equal scores (a statement repeated in two articles) in an order that does not
         # depend on which segment, or backend, holds which row.
-        order = np.lexsort((g.passage_keys[candidates], -fused))
+        order = np.lexsort((self.generation.passage_keys[s.rows], -fused))
         return Ranking(
-            candidates[order],
+            s.rows[order],
             fused[order],
-            dense[order],
-            sentence[order],
-            best_sentence[order],
-            query,
-            translated[order] if translated is not None else None,
+            s.dense[order],
+            s.sentence[order],
+            s.best_sentence[order],
+            s.query,
+            s.translated[order] if s.translated is not None else None,
         )
 
     def _speaker_match(self, question: str, candidates: Rows) -> Floats:
@@ -241,10 +276,8 @@ class Searcher:
         }
 
     def _result(self, ranking: Ranking, index: int, row: StoredPassage) -> Result:
-        g = self.generation
-        start, end = g.sentence_spans[ranking.best_sentence[index]]
-        # Text before the passage's first sentence is the question its answer turn answers.
-        opens = int(g.sentence_spans[g.passage_sentences[ranking.rows[index]][0]][0])
+        start, end = self.generation.sentence_spans[ranking.best_sentence[index]]
+        opens = self.answer_offset(int(ranking.rows[index]))
         return Result(
             article_id=row.article_id,
             title=row.title,
@@ -258,6 +291,13 @@ class Searcher:
             score=float(ranking.fused[index]),
             asked=row.text[:opens].strip() or None,
         )
+
+    def answer_offset(self, row: int) -> int:
+        """Where the shown text of passage `row` starts: an answer turn is stored with the
+        question it answers before its first sentence (only the answer's sentences are
+        indexed as sentences); any other passage starts at 0."""
+        g = self.generation
+        return int(g.sentence_spans[g.passage_sentences[row][0]][0])
 
 
 def collapse_near_duplicates(passages: Sequence[tuple[object, str]], top: int) -> list[int]:

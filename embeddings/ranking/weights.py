@@ -46,6 +46,8 @@ class FittedSet:
     """Everything `weights.json` holds; the field names are its entries."""
 
     english_weights: Fitted[Weights]  # fusion of the four signals for English questions
+    # The same with the multilingual model's passage similarity, for an index that holds it.
+    english_multilingual_weights: Fitted[Weights]
     crosslingual_weights: Fitted[Weights]  # fusion for questions in other languages
     english_calibration: Fitted[Calibration]  # P(answerable) and the decline threshold
     crosslingual_calibration: Fitted[Calibration]

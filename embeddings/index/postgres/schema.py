@@ -11,7 +11,8 @@
 Each build writes one new generation schema, and drops all but it and the one before.
 """
 
-SCHEMA_VERSION = 1
+# 2: passages.speaker (who is quoted, when the text leaves it implicit).
+SCHEMA_VERSION = 2
 
 META = """
 CREATE EXTENSION IF NOT EXISTS vector;
@@ -45,6 +46,7 @@ CREATE TABLE {g}.passages (
     position integer NOT NULL,
     text text NOT NULL,
     digest text NOT NULL,
+    speaker text,               -- who is quoted, when the text leaves it implicit
     lexical text NOT NULL,      -- title and passage: what full-text search reads
     tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', lexical)) STORED,
     embedding vector({d}) NOT NULL,

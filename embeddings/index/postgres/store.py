@@ -301,13 +301,15 @@ class PostgresStore:
                 copy.write_row((a.id, a.title, a.date, a.url, a.source, a.license, a.path,
                                 json.dumps(list(a.paragraphs), ensure_ascii=False),
                                 item.digest))  # fmt: skip
-        columns = "(id, article_id, position, text, digest, lexical, embedding, ml_embedding)"
+        columns = (
+            "(id, article_id, position, text, digest, speaker, lexical, embedding, ml_embedding)"
+        )
         with db.cursor().copy(
             sql.SQL("COPY {}.passages " + columns + " FROM STDIN (FORMAT BINARY)").format(g)
         ) as copy:
-            copy.set_types(["int4", "text", "int4", "text", "text", "text", oid, oid])
+            copy.set_types(["int4", "text", "int4", "text", "text", "text", "text", oid, oid])
             for i, p in enumerate(passages):
-                copy.write_row((i, p.article_id, p.position, p.text, p.digest,
+                copy.write_row((i, p.article_id, p.position, p.text, p.digest, p.speaker,
                                 f"{titles[p.article_id]}\n{p.text}", passage_vectors[i],
                                 ml_passages[i] if ml_passages is not None else None))  # fmt: skip
         columns = '(id, passage_id, article_id, start, "end", digest, embedding, ml_embedding)'
