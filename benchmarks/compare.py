@@ -9,9 +9,13 @@ passages and sentences, BM25, multilingual passages) and ranks every judged ques
 - dense: the question's MiniLM vector against the (title-aware) passage vectors, FAISS flat;
 - BM25: bm25s over title + passage, stemmed;
 - RRF: reciprocal rank fusion (k = 60) of those two lists;
+- newsdesk, MiniLM only: the engine's ranking without the multilingual model (an index built
+  with NEWSDESK_MULTILINGUAL=false, as the first `newsdesk ask` builds it);
 - newsdesk: the engine's own ranking (`Searcher.rank`), which is what `newsdesk eval` reports.
 
-It prints one table (hit@1, hit@5, hit@10, MRR@10) per set; each article counts once.
+It prints one table (hit@1, hit@5, hit@10, MRR@10) per set, and per query kind when the
+set's queries have kinds; a hit is a returned passage holding a relevant corpus entry (each
+passage counted once; `doc#n` entries are paragraphs of one article, as in `newsdesk eval`).
 """
 
 from __future__ import annotations
@@ -27,7 +31,6 @@ import numpy as np
 
 from benchmarks.common import timed_each
 from embeddings import SentenceTransformerEncoder
-from embeddings.index.directory.generation import open_current
 from embeddings.index.indexer import build_from_articles
 from embeddings.index.lexical import tokenize
 from embeddings.index.stores import open_store
@@ -39,7 +42,7 @@ from embeddings.ranking.search import Searcher
 RRF_K = 60
 
 
-def rankers(searcher: Searcher) -> dict[str, Callable[[str], list[int]]]:
+def rankers(searcher: Searcher, english: Searcher) -> dict[str, Callable[[str], list[int]]]:
     g = searcher.generation
     depth = DEPTH * 5
 
@@ -59,10 +62,16 @@ def rankers(searcher: Searcher) -> dict[str, Callable[[str], list[int]]]:
                 fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
         return sorted(fused, key=lambda row: -fused[row])
 
-    def newsdesk(question: str) -> list[int]:
-        return [int(r) for r in searcher.rank(question).rows[:depth]]
+    def ranked_by(engine: Searcher) -> Callable[[str], list[int]]:
+        return lambda question: [int(r) for r in engine.rank(question).rows[:depth]]
 
-    return {"dense": dense, "BM25": bm25, "RRF(dense, BM25)": rrf, "newsdesk": newsdesk}
+    return {
+        "dense": dense,
+        "BM25": bm25,
+        "RRF(dense, BM25)": rrf,
+        "newsdesk, MiniLM only": ranked_by(english),
+        "newsdesk": ranked_by(searcher),
+    }
 
 
 def main() -> int:
@@ -91,24 +100,34 @@ def main() -> int:
                     data.corpus, open_store(built[key]), encoder, multilingual=multilingual
                 )
                 print(f"{name}: index built in {time.perf_counter() - started:.0f} s", flush=True)
-            generation = open_current(built[key], encoder.name, encoder.dimension)
+            generation = open_store(built[key]).open_current(encoder.name, encoder.dimension)
             searcher = Searcher(generation, encoder, multilingual=multilingual)
-            article_ids = [str(a) for (a,) in generation.query(
-                "SELECT article_id FROM passages ORDER BY id")]  # fmt: skip
+            english = Searcher(generation, encoder)
+            stored = generation.passage_rows(range(len(generation.passages)))
+            held = [
+                data.corpus_ids(stored[r].article_id, stored[r].text[searcher.answer_offset(r) :])
+                for r in range(len(stored))
+            ]
             ids = sample_queries(data, args.limit)
-            gold = [data.qrels[q] for q in ids]
+            kinds = {"all": ids} | {
+                kind: [q for q in ids if data.kinds.get(q) == kind]
+                for kind in sorted({data.kinds[q] for q in ids if q in data.kinds})
+            }
             print(f"\n{name}: {len(ids)} questions")
-            print(f"{'ranking':<20}{'hit@1':>8}{'hit@5':>8}{'hit@10':>8}{'MRR@10':>8}{'ms/q':>8}")
-            for label, rank in rankers(searcher).items():
+            print(f"{'ranking':<24}" + "".join(f"{k + ' hit@1/5':>22}" for k in kinds)
+                  + f"{'MRR@10':>8}{'ms/q':>8}")  # fmt: skip
+            for label, rank in rankers(searcher, english).items():
                 rows, timings = timed_each(rank, (data.queries[q] for q in ids))
-                ranked = [distinct(article_ids[r] for r in ranked_rows) for ranked_rows in rows]
+                ranked = dict(zip(ids, ([h for h in distinct(held[r] for r in found) if h]
+                                        for found in rows), strict=True))  # fmt: skip
+                cells = []
+                for kind_ids in kinds.values():
+                    m = metrics([ranked[q] for q in kind_ids], [data.qrels[q] for q in kind_ids])
+                    cells.append(f"{m['hit@1']:.3f} / {m['hit@5']:.3f} ({len(kind_ids)})")
+                mrr = metrics(list(ranked.values()), [data.qrels[q] for q in ids])["mrr@10"]
                 ms = sum(timings) / max(len(ids), 1)
-                m = metrics(ranked, gold)
-                print(
-                    f"{label:<20}{m['hit@1']:>8.3f}{m['hit@5']:>8.3f}{m['hit@10']:>8.3f}"
-                    f"{m['mrr@10']:>8.3f}{ms:>8.1f}",
-                    flush=True,
-                )
+                print(f"{label:<24}" + "".join(f"{c:>22}" for c in cells)
+                      + f"{mrr:>8.3f}{ms:>8.1f}", flush=True)  # fmt: skip
             generation.close()
     return 0
 

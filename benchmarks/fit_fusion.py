@@ -194,10 +194,9 @@ def main() -> int:
                 date=dt.date.today().isoformat(),
             ))
             for entry, (weights, scores) in fitted.items()
+            if weights != getattr(current, entry).value  # kept weights keep their provenance
         }  # fmt: skip
-        write(dataclasses.replace(current, english_weights=replaced["english_weights"],
-                                  english_multilingual_weights=replaced[
-                                      "english_multilingual_weights"]))  # fmt: skip
+        write(dataclasses.replace(current, **replaced))  # type: ignore[arg-type]
     return 0
 
 
