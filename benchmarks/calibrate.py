@@ -1,7 +1,7 @@
 """Fit when newsdesk declines, print the decline curve, and with --write ship the fit.
 
-What is fitted: the english_calibration and crosslingual_calibration entries of
-embeddings/ranking/weights.json.
+What is fitted: the english_calibration, english_multilingual_calibration and
+crosslingual_calibration entries of embeddings/ranking/weights.json.
 
 The question a decline answers is "does this archive hold the answer at all?". Examples:
 
@@ -12,9 +12,11 @@ The question a decline answers is "does this archive hold the answer at all?". E
   SQuAD paragraphs (the topic is not in that archive at all).
 
 English questions are scored from MiniLM's signals of the top passage (dense, best sentence,
-rare-word coverage); questions in other languages from the multilingual similarity of the top
-passage. Each model is fitted on one seeded half; the threshold is the highest that declines at
-most 4% of that half's answerable questions; both are then scored on the other half. Finally
+rare-word coverage), plus the multilingual model's similarity of that passage where the index
+holds its vectors (the ranking then uses it too); questions in other languages from the
+multilingual similarity of the top passage. Each model is fitted on one seeded half; the
+threshold is the highest that declines at most 4% of that half's answerable questions; each is
+then scored on the other half. Finally
 everything is refitted on all examples for the values to ship; `--write` writes them, with
 what they were fitted and checked on, into weights.json.
 
@@ -57,6 +59,7 @@ from embeddings.ranking.weights import Fitted, Provenance, shipped, write
 from embeddings.text.language import is_english
 
 ENGLISH = ["dense", "sentence", "coverage"]
+ENGLISH_MULTILINGUAL = [*ENGLISH, "multilingual"]
 CROSSLINGUAL = ["translated", "sentence", "margin"]
 MAX_ANSWERABLE_DECLINED = 0.04  # fitted to 4% so the held-out half stays under 5%
 Row = dict[str, float]
@@ -185,30 +188,34 @@ def main() -> int:
             build_from_articles(
                 squad.corpus, open_store(squad_index), encoder, multilingual=multilingual
             )
-        searchers: dict[str, Searcher] = {
-            name: Searcher(
-                open_current(path, encoder.name, encoder.dimension),
-                encoder,
-                multilingual=multilingual,
-            )
+        generations = {
+            name: open_current(path, encoder.name, encoder.dimension)
             for name, path in (("news", news_index), ("squad", squad_index))
         }
+        # English questions ranked with MiniLM alone (an English-only index) and with the
+        # multilingual model's similarity too (an index holding its vectors).
+        english_only = {name: Searcher(g, encoder) for name, g in generations.items()}
+        searchers = {name: Searcher(g, encoder, multilingual=multilingual)
+                     for name, g in generations.items()}  # fmt: skip
         on_news = functools.partial(group, searchers["news"])
         on_squad = functools.partial(group, searchers["squad"])
         answerable_news = [news.queries[q] for q in news.queries if news.qrels.get(q)]
         squad_questions = [squad.queries[q] for q in sample_queries(squad, args.limit)]
         xquad_questions = [xquad.queries[q] for q in sample_queries(xquad, args.limit)]
         xquad_questions = [q for q in xquad_questions if not is_english(q)]
-        english = {
-            "news-dev on the news archive": on_news(
-                [q for q in answerable_news if is_english(q)], True
-            ),
-            "SQuAD on SQuAD": on_squad(squad_questions, True),
-            "SQuAD on the news archive (absent)": on_news(squad_questions, False),
-            "news-dev on SQuAD (absent)": on_squad(
-                [q for q in news.queries.values() if is_english(q)], False
-            ),
-        }
+        answerable_english = [q for q in answerable_news if is_english(q)]
+        english_news = [q for q in news.queries.values() if is_english(q)]
+
+        def english_groups(searcher: dict[str, Searcher]) -> dict[str, list[Row]]:
+            return {
+                "news-dev on the news archive": group(searcher["news"], answerable_english, True),
+                "SQuAD on SQuAD": group(searcher["squad"], squad_questions, True),
+                "SQuAD on the news archive (absent)": group(
+                    searcher["news"], squad_questions, False
+                ),
+                "news-dev on SQuAD (absent)": group(searcher["squad"], english_news, False),
+            }
+
         crosslingual = {
             "news-dev, other languages, on the news archive": on_news(
                 [q for q in answerable_news if not is_english(q)], True
@@ -217,11 +224,19 @@ def main() -> int:
             "XQuAD on the news archive (absent)": on_news(xquad_questions, False),
         }
         near_misses = [news.queries[q] for q in news.queries if not news.qrels.get(q)]
-        english_fit = calibrate("English questions", english, ENGLISH, command)
+        english_fit = calibrate(
+            "English questions, MiniLM only", english_groups(english_only), ENGLISH, command
+        )
+        multilingual_fit = calibrate(
+            "English questions, with the multilingual model",
+            english_groups(searchers),
+            ENGLISH_MULTILINGUAL,
+            command,
+        )
         crosslingual_fit = calibrate(
             "Questions in other languages", crosslingual, CROSSLINGUAL, command
         )
-        calibration = english_fit.value
+        calibration = multilingual_fit.value
         declined = sum(
             calibration.probability(row) < calibration.threshold
             for row in on_news(near_misses, False)
@@ -235,6 +250,7 @@ def main() -> int:
             dataclasses.replace(
                 shipped(),
                 english_calibration=english_fit,
+                english_multilingual_calibration=multilingual_fit,
                 crosslingual_calibration=crosslingual_fit,
             )
         )

@@ -43,6 +43,7 @@ Rows = npt.NDArray[np.int64]
 # gives P(the archive holds the answer) and the threshold below which newsdesk declines.
 DEFAULT_WEIGHTS = shipped().english_weights.value
 MULTILINGUAL_WEIGHTS = shipped().english_multilingual_weights.value
+MULTILINGUAL_CALIBRATION = shipped().english_multilingual_calibration.value
 DEFAULT_CALIBRATION = shipped().english_calibration.value
 CROSSLINGUAL_WEIGHTS = shipped().crosslingual_weights.value
 CROSSLINGUAL_CALIBRATION = shipped().crosslingual_calibration.value
@@ -114,6 +115,8 @@ class Ranking:
     # For a question in another language, the multilingual model's similarity of each
     # candidate passage (`sentence` and `best_sentence` are then that model's too).
     translated: Floats | None = None
+    # For an English question, that similarity when the index holds the model's vectors.
+    multilingual: Floats | None = None
 
 
 class Searcher:
@@ -122,16 +125,18 @@ class Searcher:
         generation: IndexGeneration,
         encoder: Encoder,
         weights: Weights | None = None,
-        calibration: Calibration = DEFAULT_CALIBRATION,
+        calibration: Calibration | None = None,
         multilingual: MultilingualEncoder | None = None,
     ) -> None:
         self.generation = generation
         self.encoder = encoder
-        self.calibration = calibration
         self.multilingual = multilingual if generation.multilingual is not None else None
         # English questions use the multilingual model's similarity too when it is there.
-        default = DEFAULT_WEIGHTS if self.multilingual is None else MULTILINGUAL_WEIGHTS
-        self.weights = weights or default
+        english_only = self.multilingual is None
+        self.weights = weights or (DEFAULT_WEIGHTS if english_only else MULTILINGUAL_WEIGHTS)
+        self.calibration = calibration or (
+            DEFAULT_CALIBRATION if english_only else MULTILINGUAL_CALIBRATION
+        )
 
     def signals(self, question: str) -> Signals:
         """Every candidate for `question`, unordered, with each signal the fusion reads."""
@@ -200,6 +205,7 @@ class Searcher:
             s.best_sentence[order],
             s.query,
             s.translated[order] if s.translated is not None else None,
+            s.multilingual[order] if s.multilingual is not None else None,
         )
 
     def _speaker_match(self, question: str, candidates: Rows) -> Floats:
@@ -269,11 +275,14 @@ class Searcher:
             margin = float(ranking.translated[0] - np.median(rest)) if len(rest) else 0.0
             return {"translated": float(ranking.translated[0]),
                     "sentence": float(ranking.sentence[0]), "margin": margin}  # fmt: skip
-        return {
+        english = {
             "dense": float(ranking.dense[0]),
             "sentence": float(ranking.sentence[0]),
             "coverage": self.generation.lexical.coverage(ranking.query, top_text),
         }
+        if ranking.multilingual is not None:
+            english["multilingual"] = float(ranking.multilingual[0])
+        return english
 
     def _result(self, ranking: Ranking, index: int, row: StoredPassage) -> Result:
         start, end = self.generation.sentence_spans[ranking.best_sentence[index]]

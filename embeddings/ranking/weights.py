@@ -50,6 +50,8 @@ class FittedSet:
     english_multilingual_weights: Fitted[Weights]
     crosslingual_weights: Fitted[Weights]  # fusion for questions in other languages
     english_calibration: Fitted[Calibration]  # P(answerable) and the decline threshold
+    # The same with the multilingual model's similarity of the top passage.
+    english_multilingual_calibration: Fitted[Calibration]
     crosslingual_calibration: Fitted[Calibration]
 
 
