@@ -27,7 +27,7 @@ ASKED_CHARS = 160  # the question an answer turn answers, shown above it, is cut
 
 
 def asked_line(result: Result, limit: int = ASKED_CHARS) -> str | None:
-    """"Asked: …" for an answer turn of a briefing or interview (the question it answers, cut
+    """ "Asked: …" for an answer turn of a briefing or interview (the question it answers, cut
     at a word), so the reader sees the exchange; None for any other passage."""
     if not result.asked:
         return None

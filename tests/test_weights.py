@@ -18,18 +18,28 @@ from embeddings.ranking.weights import WEIGHTS_FILE, Fitted, Provenance, load, s
 def test_the_shipped_numbers_are_the_ones_ranking_was_tuned_with() -> None:
     tuned = {
         "DEFAULT_WEIGHTS": Weights(dense=0.66, sentence=1.39, lexical=0.42, coverage=0.42),
+        "MULTILINGUAL_WEIGHTS": Weights(
+            dense=0.466, sentence=0.562, lexical=0.616, coverage=-0.062, speaker=0.422,
+            multilingual=0.863,
+        ),
         "CROSSLINGUAL_WEIGHTS": Weights(dense=1.0, sentence=1.0, lexical=0.2),
         "DEFAULT_CALIBRATION": Calibration(
-            coefficients={"dense": 6.412, "sentence": 7.071, "coverage": 4.395},
-            intercept=-8.901,
-            threshold=0.487,
+            coefficients={"dense": 6.51, "sentence": 7.025, "coverage": 4.373},
+            intercept=-8.874,
+            threshold=0.495,
+        ),
+        "MULTILINGUAL_CALIBRATION": Calibration(
+            coefficients={"dense": 4.193, "sentence": 5.394, "coverage": 3.926,
+                          "multilingual": 29.437},
+            intercept=-30.714,
+            threshold=0.57,
         ),
         "CROSSLINGUAL_CALIBRATION": Calibration(
-            coefficients={"translated": 8.699, "sentence": 56.11, "margin": 43.854},
-            intercept=-52.476,
-            threshold=0.16,
+            coefficients={"translated": 12.309, "sentence": 54.707, "margin": 39.413},
+            intercept=-54.125,
+            threshold=0.175,
         ),
-    }
+    }  # fmt: skip
     assert {name: getattr(search, name) for name in tuned} == tuned
     for field in dataclasses.fields(shipped()):
         provenance = getattr(shipped(), field.name).provenance
