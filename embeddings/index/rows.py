@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,3 +122,21 @@ def passage_key(article_id: str, position: int) -> int:
     equal scores are broken by it, so an update ranks them as a full build does."""
     digest = hashlib.blake2b(f"{article_id}\0{position}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+def read_catalogue(select: Callable[[str], Sequence[Sequence[object]]], table: str) -> Catalogue:
+    """The catalogue from a generation's articles table, which both backends keep alike:
+    `select` runs a statement (no parameters) and returns its rows; `table` is its name there."""
+    by_source = select(
+        f"SELECT COALESCE(source, 'unknown'), COUNT(*) FROM {table} GROUP BY 1 ORDER BY 2 DESC, 1"
+    )
+    [(first, last)] = select(f"SELECT MIN(date), MAX(date) FROM {table}")
+    newest = select(
+        f"SELECT title FROM {table} WHERE date IS NOT NULL ORDER BY date DESC, id LIMIT 1"
+    )
+    return Catalogue(
+        by_source={str(source): int(str(count)) for source, count in by_source},
+        first_date=optional_text(first),
+        last_date=optional_text(last),
+        newest_title=optional_text(newest[0][0]) if newest else None,
+    )

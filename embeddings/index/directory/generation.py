@@ -36,6 +36,7 @@ from embeddings.index.rows import (
     StoredPassage,
     article_from_row,
     passage_key,
+    read_catalogue,
     stored_passage,
 )
 from embeddings.ingest.articles import Article
@@ -257,20 +258,7 @@ class Generation:
         return {str(a): str(b) for a, b in self.query("SELECT id, path FROM articles")}
 
     def catalogue(self) -> Catalogue:
-        by_source = self.query(
-            "SELECT COALESCE(source, 'unknown'), COUNT(*) FROM articles "
-            "GROUP BY 1 ORDER BY 2 DESC, 1"
-        )
-        first, last = self.query("SELECT MIN(date), MAX(date) FROM articles")[0]
-        newest = self.query(
-            "SELECT title FROM articles WHERE date IS NOT NULL ORDER BY date DESC, id LIMIT 1"
-        )
-        return Catalogue(
-            by_source={str(source): int(count) for source, count in by_source},
-            first_date=first,
-            last_date=last,
-            newest_title=newest[0][0] if newest else None,
-        )
+        return read_catalogue(self.query, "articles")
 
     def digests(self) -> tuple[dict[str, int], dict[str, int]]:
         """digest → row for passages and for sentences: what a new build may reuse."""

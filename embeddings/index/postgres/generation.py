@@ -27,6 +27,7 @@ from embeddings.index.rows import (
     StoredPassage,
     article_from_row,
     passage_key,
+    read_catalogue,
     stored_passage,
 )
 from embeddings.ingest.articles import Article
@@ -229,22 +230,8 @@ class PgGeneration:
         return {str(a): str(b) for a, b in self._select("SELECT id, path FROM {}.articles", ())}
 
     def catalogue(self) -> Catalogue:
-        by_source = self._select(
-            "SELECT COALESCE(source, 'unknown'), COUNT(*) FROM {}.articles "
-            "GROUP BY 1 ORDER BY 2 DESC, 1",
-            (),
-        )
-        [(first, last)] = self._select("SELECT MIN(date), MAX(date) FROM {}.articles", ())
-        newest = self._select(
-            "SELECT title FROM {}.articles WHERE date IS NOT NULL ORDER BY date DESC, id LIMIT 1",
-            (),
-        )
-        return Catalogue(
-            by_source={str(source): int(count) for source, count in by_source},
-            first_date=first,
-            last_date=last,
-            newest_title=newest[0][0] if newest else None,
-        )
+        # `_select` puts this generation's schema where the statement says {}.
+        return read_catalogue(lambda statement: self._select(statement, ()), "{}.articles")
 
     def digests(self) -> tuple[dict[str, int], dict[str, int]]:
         passages = {
