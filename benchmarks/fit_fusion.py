@@ -36,7 +36,7 @@ from embeddings.index.stores import open_store
 from embeddings.models.encoder import load_encoder
 from embeddings.models.multilingual import MultilingualEncoder
 from embeddings.ranking.evaluate import load_beir, sample_queries
-from embeddings.ranking.fusion import Weights, zscore
+from embeddings.ranking.fusion import Weights, fusion_terms
 from embeddings.ranking.search import Searcher, Signals
 from embeddings.ranking.weights import Fitted, Provenance, shipped, write
 
@@ -60,19 +60,11 @@ def half(query_id: str) -> str:
 
 
 def features(s: Signals, names: tuple[str, ...]) -> Matrix:
-    """The candidates' signals as `fuse` combines them: z-scored, the speaker match as is."""
-    columns = {
-        "dense": zscore(s.dense),
-        "sentence": zscore(s.sentence),
-        "lexical": zscore(s.lexical),
-        "coverage": zscore(s.coverage),
-        "speaker": s.speaker if s.speaker is not None else np.zeros(len(s.rows), np.float32),
-        "multilingual": zscore(s.multilingual) if s.multilingual is not None else None,
-    }
-    chosen = [columns[name] for name in names]
-    if any(column is None for column in chosen):
+    """The candidates' signals as `fuse` combines them (`fusion_terms`), one column a name."""
+    terms = fusion_terms(s.dense, s.sentence, s.lexical, s.coverage, s.speaker, s.multilingual)
+    if "multilingual" in names and "multilingual" not in terms:
         raise SystemExit("an index without multilingual vectors: build it with the model on")
-    return np.stack([np.asarray(c, np.float64) for c in chosen if c is not None], axis=1)
+    return np.stack([np.asarray(terms[name], np.float64) for name in names], axis=1)
 
 
 def collect(sets: list[tuple[Path, Path]], limit: int | None) -> list[Question]:

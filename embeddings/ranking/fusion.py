@@ -46,6 +46,27 @@ class Weights:
     multilingual: float = 0.0
 
 
+def fusion_terms(
+    dense: Array,
+    sentence: Array,
+    lexical: Array,
+    coverage: Array,
+    speaker: Array | None = None,
+    multilingual: Array | None = None,
+) -> dict[str, Array]:
+    """The signals as `fuse` adds them, named as in `Weights`: z-scored over the candidates,
+    the speaker match unstandardised (0 to 1): a question naming nobody leaves it at zero,
+    and one naming a speaker lifts that speaker's passages by the same amount. (The fitting
+    script reads these too, so what is fitted is what is fused.)"""
+    terms = {"dense": zscore(dense), "sentence": zscore(sentence), "lexical": zscore(lexical),
+             "coverage": zscore(coverage)}  # fmt: skip
+    if multilingual is not None:
+        terms["multilingual"] = zscore(multilingual)
+    if speaker is not None:
+        terms["speaker"] = speaker.astype(np.float32)
+    return terms
+
+
 def fuse(
     dense: Array,
     sentence: Array,
@@ -55,19 +76,11 @@ def fuse(
     speaker: Array | None = None,
     multilingual: Array | None = None,
 ) -> Array:
-    """Weighted sum of z-scores: one fused score per candidate (higher is better). The
-    speaker match is added unstandardised (0 to 1): a question naming nobody leaves it at
-    zero, and one naming a speaker lifts that speaker's passages by the same amount."""
-    fused: Array = (
-        np.float32(weights.dense) * zscore(dense)
-        + np.float32(weights.sentence) * zscore(sentence)
-        + np.float32(weights.lexical) * zscore(lexical)
-        + np.float32(weights.coverage) * zscore(coverage)
-    )
-    if multilingual is not None:
-        fused = fused + np.float32(weights.multilingual) * zscore(multilingual)
-    if speaker is not None:
-        fused = fused + np.float32(weights.speaker) * speaker.astype(np.float32)
+    """Weighted sum of the terms: one fused score per candidate (higher is better)."""
+    terms = fusion_terms(dense, sentence, lexical, coverage, speaker, multilingual)
+    fused = np.zeros(len(dense), np.float32)
+    for name, term in terms.items():
+        fused = fused + np.float32(getattr(weights, name)) * term
     return fused
 
 
