@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from embeddings.ingest.articles import Article
-from embeddings.text.chunking import MIN_WORDS, chunk_article
+from embeddings.models.tiny import TinyEncoder
+from embeddings.text.chunking import MIN_WORDS, TokenCounter, _split_words, chunk_article
 
 
 def words(text: str) -> int:
@@ -66,3 +69,33 @@ def test_passages_carry_sentence_spans() -> None:
         "One sentence here.",
         "And a second one follows it.",
     ]
+
+
+def _split_words_quadratic(sentence: str, count_tokens: TokenCounter, budget: int) -> list[str]:
+    """The cut before it was made linear (it re-measured the whole rest for every piece):
+    the reference its pieces must still match."""
+    words_ = sentence.split()
+    pieces: list[str] = []
+    start = 0
+    while start < len(words_):
+        end = len(words_)
+        while end > start + 1 and count_tokens(" ".join(words_[start:end])) > budget:
+            end = start + max(1, int((end - start) * 0.8))
+        pieces.append(" ".join(words_[start:end]))
+        start = end
+    return pieces
+
+
+@pytest.mark.parametrize("budget", [1, 2, 7, 50, 126])
+def test_cutting_on_words_gives_the_same_pieces_as_before(budget: int) -> None:
+    counters = [words, TinyEncoder().count_tokens]
+    texts = [
+        "word " * 250,
+        " ".join(f"w{i} — long-hyphenated-{i} x" for i in range(400)),
+        LONG * 40,
+        "single",
+        "Supercalifragilistic " * 3,
+    ]
+    for count in counters:
+        for text in texts:
+            assert _split_words(text, count, budget) == _split_words_quadratic(text, count, budget)

@@ -194,3 +194,20 @@ def test_the_loaded_base_is_shared_by_the_next_generation(tmp_path: Path) -> Non
     assert after is not before
     assert after.base is before.base  # read once, not once per update
     assert open_current(index, TinyEncoder.name, TinyEncoder.dimension).base is before.base
+
+
+def test_a_compaction_killed_before_its_switch_is_asked_for_again_by_the_next_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = write_articles(tmp_path / "data", TOPICS)
+    index = tmp_path / "index"
+    build_index([data], open_store(index), TinyEncoder())
+    monkeypatch.setattr(embeddings.index.indexer, "DELTA_LIMIT", 1)
+    write_articles(data, ADDED)
+    assert build_index([data], open_store(index), TinyEncoder()).compaction_due
+    # The compaction that should follow never switched (killed): nothing changed since, yet
+    # the delta is still past the limit, so the next build asks for it again.
+    again = build_index([data], open_store(index), TinyEncoder())
+    assert (again.new, again.changed, again.compaction_due) == (0, 0, True)
+    compact_index([data], open_store(index), TinyEncoder())
+    assert not build_index([data], open_store(index), TinyEncoder()).compaction_due

@@ -80,15 +80,15 @@ async def reindex(update: Update, context: Context) -> None:
 
 async def _reindex(update: Update, desk: Desk) -> None:
     status = await StatusMessage.post(message_of(update), "Reindexing…", desk.progress_edit_seconds)
-    try:
-        summary = await asyncio.to_thread(desk.engine.build, [desk.data_dir], status.update)
-    except NewsdeskError as error:
-        await status.finish(
-            f"Reindex failed: {error}. The previous index is still answering questions."
-        )
-    else:
-        await status.finish(render.summary_text(summary))
-        await desk.compact_if_due(summary)
+    kept = "The previous index is still answering questions."
+    async with status.ending(f"Reindex failed unexpectedly (see the bot's log). {kept}"):
+        try:
+            summary = await asyncio.to_thread(desk.engine.build, [desk.data_dir], status.update)
+        except NewsdeskError as error:
+            await status.finish(f"Reindex failed: {error}. {kept}")
+        else:
+            await status.finish(render.summary_text(summary))
+            await desk.compact_if_due(summary)
 
 
 @admin_only
@@ -112,6 +112,12 @@ async def upload(update: Update, context: Context) -> None:
 
 async def _add_upload(message: Message, document: Document, name: str, desk: Desk) -> None:
     status = await StatusMessage.post(message, f"Checking {name}…", desk.progress_edit_seconds)
+    failed = f"Could not add {name}: an unexpected error (see the bot's log). Nothing was changed."
+    async with status.ending(failed):
+        await _check_and_add(status, document, name, desk)
+
+
+async def _check_and_add(status: StatusMessage, document: Document, name: str, desk: Desk) -> None:
     try:
         content = bytes(await (await document.get_file()).download_as_bytearray())
     except TelegramError:  # retried already (bot.telegram.retry); the admin can send it again

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from bot.telegram.api import Message, TelegramError
-from bot.telegram.render import progress_text
+from bot.telegram.render import TELEGRAM_LIMIT, clip, progress_text
 from embeddings import BuildProgress
 
 logger = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ class StatusMessage:
         self._interval = interval
         self._latest: BuildProgress | None = None
         self._shown = message.text or ""
+        self._finished = False
         self._pump = asyncio.create_task(self._run())
 
     @classmethod
@@ -40,14 +42,28 @@ class StatusMessage:
             if self._latest is not None:
                 await self._edit(progress_text(self._latest))
 
+    @contextlib.asynccontextmanager
+    async def ending(self, failed: str) -> AsyncIterator[None]:
+        """Run the block's job; if it ends without `finish` (an unexpected error, logged here,
+        or a cancellation), the message says `failed` instead of its last step forever."""
+        try:
+            yield
+        except Exception:
+            logger.exception("%s", failed)
+        finally:
+            if not self._finished:
+                with contextlib.suppress(Exception):  # the message is a courtesy, as in _edit
+                    await self.finish(failed)
+
     async def finish(self, text: str) -> None:
+        self._finished = True
         self._pump.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._pump
         await self._edit(text)
 
     async def _edit(self, text: str) -> None:
-        text = text[:4000]
+        text = clip(text, TELEGRAM_LIMIT)  # Telegram counts UTF-16 units: emoji take two
         if text == self._shown:
             return
         try:

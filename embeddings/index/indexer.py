@@ -164,6 +164,8 @@ def _build(
                 if update.unchanged:  # nothing to write: the current generation is exact
                     summary.articles = summary.unchanged = shared.manifest.articles
                     summary.passages = shared.manifest.count
+                    # A compaction killed before its switch left the delta as it was: ask again.
+                    summary.compaction_due = _delta_past_limit(shared.manifest)
                     summary.seconds = time.perf_counter() - started
                     report(BuildProgress("done", 1, 1))
                     return summary
@@ -186,6 +188,13 @@ def _build(
     summary.seconds = time.perf_counter() - started
     report(BuildProgress("done", 1, 1))
     return summary
+
+
+def _delta_past_limit(manifest: Manifest) -> bool:
+    """Whether a generation's delta, or the base rows it replaces, pass DELTA_LIMIT passages
+    (rows written in base and delta, less those served, are the dead base rows)."""
+    base, delta = manifest.segments["base"][0], manifest.segments["delta"][0]
+    return max(delta, base + delta - manifest.count) > DELTA_LIMIT
 
 
 def _smaller_than_base(update: Update, previous: SharedBase) -> bool:

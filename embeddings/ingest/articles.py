@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import email.utils
 import json
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
@@ -18,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from embeddings.errors import ParseError
 from embeddings.ingest.extract import extract_page
+from embeddings.ingest.fields import strip_nul, text_field
+from embeddings.ingest.front_matter import load_front_matter
+from embeddings.ingest.links import web_url
 from embeddings.ingest.markdown_text import markdown_to_paragraphs
 from embeddings.text.sentences import split_sentences
 
@@ -30,6 +32,8 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".jsonl", ".json", ".html", ".
 _SKIPPED_NAMES = re.compile(r"^(readme|license|licence|changelog)(\.|$)", re.IGNORECASE)
 FEED_LIST_NAME = "feeds.txt"  # the data folder's list of news feeds, not an article
 _TITLE_CHARS = 90
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +98,43 @@ def article_id_for(root: Path, path: Path) -> str:
     return relative.with_suffix("").as_posix()
 
 
+def is_reserved_name(name: str) -> bool:
+    """Whether a file named `name` at the top of a data folder is the folder's own (its
+    README or LICENSE, the feed list) rather than an article."""
+    return bool(_SKIPPED_NAMES.match(name)) or name.lower() == FEED_LIST_NAME
+
+
 def parse_file(path: Path, article_id: str | None = None) -> ParsedFile:
-    """Parse one file by its suffix. Raises ParseError when nothing usable is in it."""
-    suffix = path.suffix.lower()
-    base_id = article_id or path.stem
+    """Parse one file by its suffix. Raises ParseError when nothing usable is in it, OSError
+    when it cannot be read.
+
+    Any other failure of a parser on hostile input (a number of more digits than Python
+    converts, JSON nested past the recursion limit, a bug) is a ParseError with a short
+    reason too: one bad file is skipped by name, never the end of a whole build."""
     text = read_text(path)
+    try:
+        return _parse_text(path, text, article_id or path.stem)
+    except (ParseError, OSError):
+        raise
+    except Exception as error:
+        logger.debug("parsing %s failed", path, exc_info=True)
+        raise ParseError(failure_reason(error)) from None
+
+
+def failure_reason(error: BaseException) -> str:
+    """A short reason for an unexpected failure of a parser."""
+    if isinstance(error, RecursionError):
+        return "nested too deeply to read"
+    if isinstance(error, MemoryError):
+        return "too large to read"
+    if isinstance(error, ValueError) and "integer string conversion" in str(error):
+        return "holds a number with too many digits"
+    first = (str(error).strip().splitlines() or [""])[0][:120]
+    return f"could not be read ({type(error).__name__}{': ' + first if first else ''})"
+
+
+def _parse_text(path: Path, text: str, base_id: str) -> ParsedFile:
+    suffix = path.suffix.lower()
     parsed = ParsedFile(path)
     if suffix == ".txt":
         parsed.articles.append(parse_plain_text(text, base_id))
@@ -123,11 +159,12 @@ def parse_file(path: Path, article_id: str | None = None) -> ParsedFile:
 
 
 def read_text(path: Path) -> str:
+    """The file as text: NUL early on means a binary file; later NULs are dropped."""
     data = path.read_bytes()
     if b"\x00" in data[:8192]:
         raise ParseError("binary file, not text")
     try:
-        return data.decode("utf-8-sig")
+        return strip_nul(data.decode("utf-8-sig"))
     except UnicodeDecodeError as error:
         raise ParseError(f"not UTF-8 text (byte {error.start})") from None
 
@@ -176,7 +213,7 @@ def parse_plain_text(text: str, article_id: str) -> Article:
         paragraphs=tuple(paragraphs),
         date=normalize_date(date_value.split()[0] if date_value else None)
         or normalize_date(date_value),
-        url=header.get("url"),
+        url=web_url(header.get("url")),
         source=source,
     )
 
@@ -203,10 +240,7 @@ def parse_markdown(text: str, article_id: str) -> Article:
     meta: Mapping[str, Any] = {}
     match = _FRONT_MATTER.match(text)
     if match:
-        try:
-            loaded = yaml.safe_load(match.group(1))
-        except yaml.YAMLError as error:
-            raise ParseError(f"front matter is not valid YAML ({_first_line(error)})") from None
+        loaded = load_front_matter(match.group(1))
         if loaded is not None and not isinstance(loaded, dict):
             raise ParseError("front matter is not a mapping of keys to values")
         meta = loaded or {}
@@ -214,18 +248,18 @@ def parse_markdown(text: str, article_id: str) -> Article:
     paragraphs, heading = markdown_to_paragraphs(text)
     if not paragraphs:
         raise ParseError("no paragraphs of text")
-    title = clean_inline(str(meta.get("title") or heading or ""))
+    title = clean_inline(text_field(meta, "title") or heading or "")
     if not title:
         raise ParseError("no title: add YAML front matter with `title:` or a `# Heading`")
-    url = meta.get("source_url") or meta.get("url")
+    url = text_field(meta, "source_url") or text_field(meta, "url")
     return Article(
-        id=str(meta.get("id") or article_id),
+        id=text_field(meta, "id") or article_id,
         title=title,
         paragraphs=tuple(paragraphs),
         date=normalize_date(meta.get("date") or meta.get("published_time")),
-        url=str(url) if url else None,
-        source=_optional_str(meta.get("source")),
-        license=_optional_str(meta.get("license")),
+        url=web_url(url),
+        source=text_field(meta, "source"),
+        license=text_field(meta, "license"),
     )
 
 
@@ -240,6 +274,8 @@ def _json_lines(text: str) -> Iterator[tuple[int, Any]]:
             yield line_no, json.loads(line)
         except json.JSONDecodeError as error:
             yield line_no, ParseError(f"invalid JSON ({error.msg}, column {error.colno})")
+        except (ValueError, RecursionError) as error:  # one hostile line, not the whole file
+            yield line_no, ParseError(failure_reason(error))
 
 
 def _json_records(text: str) -> list[Any]:
@@ -283,15 +319,15 @@ def article_from_record(record: Any, fallback_id: str) -> Article:
     paragraphs = [p for p in paragraphs if p]
     if not paragraphs:
         raise ParseError("no paragraphs of text")
-    title = clean_inline(str(record.get("title") or "")) or lead_title(paragraphs)
+    title = clean_inline(text_field(record, "title") or "") or lead_title(paragraphs)
     return Article(
-        id=str(record.get("id") or fallback_id),
+        id=text_field(record, "id") or fallback_id,
         title=title,
         paragraphs=tuple(paragraphs),
         date=normalize_date(record.get("date")),
-        url=_optional_str(record.get("url")),
-        source=_optional_str(record.get("source")),
-        license=_optional_str(record.get("license")),
+        url=web_url(text_field(record, "url")),
+        source=text_field(record, "source"),
+        license=text_field(record, "license"),
     )
 
 
@@ -316,11 +352,12 @@ def parse_html(text: str, article_id: str, url: str | None = None) -> Article:
 
 # --------------------------------------------------------------------------- shared helpers
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_INVISIBLE = dict.fromkeys(map(ord, "\x00\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 
 
 def clean_inline(text: str) -> str:
-    """NFC, no zero-width characters, non-breaking spaces as spaces, whitespace collapsed."""
+    """NFC, no zero-width or NUL characters, non-breaking spaces as spaces, whitespace
+    collapsed."""
     text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
     return " ".join(text.split())
 
@@ -363,11 +400,3 @@ def normalize_date(value: Any) -> str | None:
         return email.utils.parsedate_to_datetime(text).date().isoformat()
     except (TypeError, ValueError, IndexError):
         return None
-
-
-def _optional_str(value: Any) -> str | None:
-    return str(value).strip() or None if value is not None else None
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0]

@@ -16,6 +16,7 @@ from types import ModuleType
 
 from embeddings.errors import MissingDependencyError
 from embeddings.ingest.html_text import html_to_article
+from embeddings.ingest.links import page_url
 
 # trafilatura writes list items as "- item"; the bullet is layout, not text.
 _BULLET = re.compile(r"^\s*[-*•]\s+")
@@ -45,6 +46,8 @@ def _trafilatura() -> ModuleType:
 
 def extract_page(markup: str, url: str | None = None) -> ExtractedPage:
     """The article in `markup`; `url` is where it was fetched from (None for a local file).
+    The page's own claim to an address (canonical link, og:url) is cited only when it is an
+    http(s) link on the host the page came from (embeddings.ingest.links).
 
     Returns an ExtractedPage with no paragraphs when the page holds no readable text."""
     # The stdlib reader still supplies what trafilatura leaves out (og:site_name, a canonical
@@ -71,7 +74,7 @@ def extract_page(markup: str, url: str | None = None) -> ExtractedPage:
             paragraphs=tuple(plain.paragraphs),
             date=plain.date,
             author=None,
-            url=plain.url or url,
+            url=page_url(plain.url, url),
             site_name=plain.site_name,
         )
     title = (document.title or plain.title or "").strip()
@@ -84,6 +87,6 @@ def extract_page(markup: str, url: str | None = None) -> ExtractedPage:
         paragraphs=tuple(paragraphs),
         date=document.date or plain.date,
         author=(document.author or "").strip() or None,
-        url=plain.url or document.url or url,
+        url=page_url(plain.url or document.url, url),
         site_name=plain.site_name or document.sitename or None,
     )

@@ -12,13 +12,20 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from embeddings.errors import ParseError
-from embeddings.ingest.articles import SUPPORTED_SUFFIXES, Article, article_id_for, parse_file
+from embeddings.ingest.articles import (
+    SUPPORTED_SUFFIXES,
+    Article,
+    article_id_for,
+    is_reserved_name,
+)
+from embeddings.ingest.sandbox import parse_bounded
 
 _UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
 
 
 def safe_filename(filename: str) -> str:
-    """A plain file name (no folders, no hidden files) with a supported suffix, or ParseError."""
+    """A plain file name (no folders, no hidden files, none of the data folder's own files
+    such as README.md or feeds.txt) with a supported suffix, or ParseError."""
     name = _UNSAFE.sub("_", Path(filename.replace("\\", "/")).name).strip(" .")
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -28,15 +35,18 @@ def safe_filename(filename: str) -> str:
         )
     if not Path(name).stem:
         raise ParseError(f"{filename!r} needs a name before its suffix")
+    if is_reserved_name(name):
+        raise ParseError(f"{name} is a name the data folder keeps for itself; rename the file")
     return name
 
 
 def validate_upload(name: str, content: bytes, data_dir: Path) -> list[Article]:
-    """Parse `content` as it would be read from `data_dir/name`; every record must be valid."""
+    """Parse `content` as it would be read from `data_dir/name`; every record must be valid.
+    The parse runs in a child process under a time and memory limit (ingest.sandbox)."""
     with tempfile.TemporaryDirectory(prefix="newsdesk-upload-") as scratch:
         path = Path(scratch) / name
         path.write_bytes(content)
-        parsed = parse_file(path, article_id_for(Path(scratch), path))
+        parsed = parse_bounded(path, article_id_for(Path(scratch), path))
     if parsed.problems:
         shown = "; ".join(parsed.problems[:3])
         more = f" (and {len(parsed.problems) - 3} more)" if len(parsed.problems) > 3 else ""

@@ -167,14 +167,31 @@ def _fit(
 
 
 def _split_words(sentence: str, count_tokens: TokenCounter, budget: int) -> list[str]:
+    """A sentence longer than the window cut on words into pieces that fit.
+
+    Each piece is the longest of the candidate lengths rest, 0.8 rest, 0.64 rest, … down to
+    one word that fits (tokens per word are roughly constant). Candidates are tried from the
+    shortest up, stopping at the first that does not fit: a token count never shrinks as
+    words are added, so that is the same piece as trying from the longest down, but each
+    piece costs about the tokens of its own length, not of the whole rest of the sentence
+    (which made a long unpunctuated text quadratic)."""
     words = sentence.split()
     pieces: list[str] = []
     start = 0
     while start < len(words):
-        end = len(words)
-        # Shrink proportionally until the piece fits; tokens per word is roughly constant.
-        while end > start + 1 and count_tokens(" ".join(words[start:end])) > budget:
-            end = start + max(1, int((end - start) * 0.8))
+        end = start + 1  # a single word too long for the window is still a piece
+        for candidate in reversed(_lengths(len(words) - start)[:-1]):
+            if count_tokens(" ".join(words[start : start + candidate])) > budget:
+                break
+            end = start + candidate
         pieces.append(" ".join(words[start:end]))
         start = end
     return pieces
+
+
+def _lengths(rest: int) -> list[int]:
+    """Candidate piece lengths, longest first: `rest`, then each 0.8 of the one before, to 1."""
+    lengths = [rest]
+    while lengths[-1] > 1:
+        lengths.append(max(1, int(lengths[-1] * 0.8)))
+    return lengths

@@ -4,6 +4,8 @@ directory (generations.py), written by segment_files.py, read by generation.py."
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -29,8 +31,18 @@ def _writing(root: Path) -> Iterator[None]:
         reason = getattr(error, "strerror", None) or str(error)
         raise IndexWriteError(f"cannot write the index in {root}: {reason}") from None
     except RuntimeError as error:  # FAISS reports failed writes as RuntimeError
-        reason = str(error).strip().splitlines()[-1][:160]
-        raise IndexWriteError(f"cannot write the index in {root}: {reason}") from None
+        raise IndexWriteError(f"cannot write the index in {root}: {_faiss_reason(error)}") from None
+
+
+# What a failed write of FAISS says at the end of a long message (its C++ source location
+# and the file name come first): the operating system's reason, as strerror words it.
+_WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EIO)
+
+
+def _faiss_reason(error: RuntimeError) -> str:
+    text = str(error)
+    known = next((os.strerror(e) for e in _WRITE_ERRNOS if os.strerror(e) in text), None)
+    return known or text.strip().splitlines()[-1][:160]
 
 
 class DirectoryStore:

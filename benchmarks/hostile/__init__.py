@@ -1,0 +1,1 @@
+"""Replays of hostile inputs against the real code (files.py: article files and uploads)."""
