@@ -102,8 +102,8 @@ def test_broken_markdown_is_rejected_with_a_reason(tmp_path: Path, text: str, re
 
 def test_json_lines_keep_metadata_and_skip_broken_records_with_their_line(tmp_path: Path) -> None:
     lines = [
-        json.dumps({"id": "a", "title": "A", "date": "2024-05-01", "url": "u", "source": "S",
-                    "license": "CC BY 2.5", "paragraphs": ["One.", "Two."]}),
+        json.dumps({"id": "a", "title": "A", "date": "2024-05-01", "url": "https://u.example/a",
+                    "source": "S", "license": "CC BY 2.5", "paragraphs": ["One.", "Two."]}),
         "{not json",
         json.dumps({"id": "b", "text": "First para.\n\nSecond para."}),
         json.dumps({"id": "c", "paragraphs": []}),
@@ -113,7 +113,7 @@ def test_json_lines_keep_metadata_and_skip_broken_records_with_their_line(tmp_pa
     parsed = parse_file(write(tmp_path, "feed.jsonl", "\n".join(lines)))
     a, b = parsed.articles
     assert (a.id, a.title, a.date, a.url, a.source, a.license) == (
-        "a", "A", "2024-05-01", "u", "S", "CC BY 2.5",
+        "a", "A", "2024-05-01", "https://u.example/a", "S", "CC BY 2.5",
     )  # fmt: skip
     assert b.paragraphs == ("First para.", "Second para.")
     assert b.title == "First para."
