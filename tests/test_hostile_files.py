@@ -89,6 +89,7 @@ def test_an_upload_is_parsed_in_a_child_process_under_a_time_limit(tmp_path: Pat
 # --------------------------------------------------------------------------- linear chunking
 
 
+@pytest.mark.timeout(180)  # quadratic, as it was, this took hours
 def test_a_five_megabyte_single_line_article_indexes_in_seconds(tmp_path: Path) -> None:
     data = tmp_path / "data"
     write(data, "long.txt", single_line_article(5))
