@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from bot.cli.progressbar import ProgressBar
+from bot.redact import Redactor
 from bot.settings import Settings, SettingsError, make_engine, secrets_of
 from bot.telegram import admin, buttons, feeds, questions
 from bot.telegram.api import (
@@ -32,7 +33,9 @@ from bot.telegram.botlog import BotLog
 from bot.telegram.desk import CONTEXT_TYPES, Context, Desk
 from bot.telegram.errors import on_error
 from bot.telegram.polling import Poller
+from bot.telegram.preflight import check_bot_api
 from bot.telegram.retry import RetryingRateLimiter
+from bot.telegram.webhook import WebhookServer, webhook_secret
 from embeddings import Engine
 
 logger = logging.getLogger(__name__)
