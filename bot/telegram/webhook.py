@@ -101,12 +101,22 @@ class _UpdateHandler(tornado.web.RequestHandler):
             super().log_exception(*args)
 
 
+def _log_request(handler: tornado.web.RequestHandler) -> None:
+    """Refused requests at INFO (tornado's own access log would say WARNING for each forged
+    post), delivered updates at DEBUG."""
+    status = handler.get_status()
+    level = logging.DEBUG if status < 400 else logging.INFO
+    logger.log(level, "webhook %s from %s", status, handler.request.remote_ip)
+
+
 class WebhookServer:
     """The listener on `listen`:`port` (port 0: any free one), path `path`."""
 
     def __init__(self, path: str, secret: str | None, max_bytes: int, deliver: Deliver) -> None:
         options = {"secret": secret, "max_bytes": max_bytes, "deliver": deliver}
-        application = tornado.web.Application([(path, _UpdateHandler, options)])
+        application = tornado.web.Application(
+            [(path, _UpdateHandler, options)], log_function=_log_request
+        )
         # Bodies are read by their Content-Length only (checked in prepare()); the server's
         # own cap is the same, as a backstop.
         self._server = tornado.httpserver.HTTPServer(application, max_body_size=max_bytes)

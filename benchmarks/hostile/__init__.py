@@ -1,0 +1,1 @@
+"""Hostile inputs replayed against the real code on loopback: each module exposes `attacks()`."""
