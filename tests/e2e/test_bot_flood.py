@@ -75,7 +75,7 @@ async def test_a_trickling_feed_does_not_hold_the_indexing_lock(
         site.routes["/p/0"] = trickle(10_000, 0.5)
         async with start_bot(
             feeds=f"{site.base}/rss.xml", feed_allow_private=True, feed_interval=1,
-            feed_deadline=30, feed_retries=0,
+            feed_deadline=10, feed_retries=0,
         ) as bot:  # fmt: skip
             desk = bot.app.bot_data
             while "/p/0" not in site.requests():

@@ -64,7 +64,11 @@ async def test_the_job_queue_polls_feeds_and_the_new_article_answers(
         assert {status for status in site.requests("/rss.xml")} == {200, 304}
         sources = await say(tg, 1, "/sources")
         assert "The White House Briefing Room" in sources.text
-        assert "4 article(s); last success" in sources.text
+        assert "Following 1 news feed(s)" in sources.text
+        assert rss not in sources.text
+        for_admin = await say(tg, ADMIN_ID, "/sources")
+        assert "4 article(s); last success" in for_admin.text
+        assert rss in for_admin.text
 
 
 async def test_admins_list_add_and_remove_feeds(
