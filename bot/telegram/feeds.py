@@ -8,7 +8,7 @@ import logging
 
 from bot.telegram import render
 from bot.telegram.admin import admin_only
-from bot.telegram.api import Update
+from bot.telegram.api import ChatType, Update
 from bot.telegram.desk import Context, reply
 from bot.telegram.throttle import admitted
 from bot.text import poll_text
@@ -26,11 +26,13 @@ async def sources(update: Update, context: Context) -> None:
     desk = context.bot_data
     stats = await desk.stats()
     urls = await desk.feed_urls()
-    # Half the message for each part when both are shown, so neither crowds the other out.
+    # At most half the message for the sources when feeds follow them.
     room = render.TELEGRAM_LIMIT // 2 if urls else render.TELEGRAM_LIMIT
     text = render.sources_html(stats, room) if stats else "The archive is empty."
-    user = update.effective_user
-    if urls and user is not None and user.id in desk.admin_ids:
+    user, chat = update.effective_user, update.effective_chat
+    # Feed addresses and errors, like every admin view, only in an admin's private chat.
+    private = chat is not None and chat.type == ChatType.PRIVATE
+    if urls and private and user is not None and user.id in desk.admin_ids:
         states = await asyncio.to_thread(desk.poller.status, urls)
         room = render.TELEGRAM_LIMIT - render.visible_length(text) - 2
         text += "\n\n" + render.feeds_html(states, room)
