@@ -60,9 +60,13 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(default=5_000_000, ge=1)
     progress_edit_seconds: float = Field(default=3.0, ge=0.0)  # throttle for status edits
     session_ttl_seconds: int = Field(default=3600, ge=1)  # how long answer buttons work
-    webhook_listen: str = "0.0.0.0"
+    # `serve --webhook`: the listener stays on this machine unless told otherwise (put a TLS
+    # proxy in front, or set 0.0.0.0), and refuses to start without a secret (docs/security.md).
+    webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     webhook_secret: SecretStr | None = None
+    webhook_allow_no_secret: bool = False  # only behind something else that authenticates
+    webhook_max_bytes: int = Field(default=1_000_000, ge=1024)  # an update's JSON body
 
     # News feeds (also listed one a line in <data_dir>/feeds.txt)
     feeds: Annotated[tuple[str, ...], NoDecode] = ()
@@ -72,6 +76,10 @@ class Settings(BaseSettings):
     feed_max_bytes: int = Field(default=5_000_000, ge=1)  # per feed or page
     feed_per_host: int = Field(default=2, ge=1)  # requests in flight to one site
     feed_retries: int = Field(default=2, ge=0)
+    feed_deadline: float = Field(default=60.0, gt=0.0)  # seconds for a whole request
+    feed_max_items: int = Field(default=100, ge=1)  # newest items taken per feed per poll
+    # Feeds and pages on loopback, private or link-local addresses (intranet feeds, tests).
+    feed_allow_private: bool = False
     feed_user_agent: str = USER_AGENT
 
     @field_validator("feeds", mode="before")
@@ -171,6 +179,9 @@ def feed_poller(settings: Settings) -> FeedPoller:
         max_bytes=settings.feed_max_bytes,
         per_host=settings.feed_per_host,
         retries=settings.feed_retries,
+        deadline=settings.feed_deadline,
+        max_items=settings.feed_max_items,
+        allow_private=settings.feed_allow_private,
     )
     return FeedPoller(
         settings.data_dir,

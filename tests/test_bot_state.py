@@ -83,3 +83,14 @@ def test_percentile_is_nearest_rank() -> None:
     assert (_percentile(values, 50), _percentile(values, 95), _percentile([], 50)) == (
         50.0, 95.0, None,
     )  # fmt: skip
+
+
+def test_a_user_over_the_limit_is_warned_once_a_minute() -> None:
+    now = [0.0]
+    limiter = RateLimiter(1, clock=lambda: now[0])
+    assert limiter.wait_seconds(1) == 0
+    assert limiter.wait_seconds(1) > 0
+    assert [limiter.should_warn(1) for _ in range(5)] == [True, False, False, False, False]
+    assert limiter.should_warn(2)  # another user has not been warned
+    now[0] = 61.0
+    assert limiter.should_warn(1)

@@ -188,6 +188,7 @@ def test_fetch_polls_once_and_indexes_then_finds_nothing_new(
     monkeypatch.setenv("NEWSDESK_FEED_STATE_DB", str(tmp_path / "feeds.sqlite"))
     assert main(["fetch"]) == 1  # no feeds configured
     monkeypatch.setenv("NEWSDESK_FEEDS", f"{site.base}/rss.xml")
+    monkeypatch.setenv("NEWSDESK_FEED_ALLOW_PRIVATE", "true")  # the site is on 127.0.0.1
     capsys.readouterr()
     assert main(["fetch"]) == 0
     first = capsys.readouterr().out

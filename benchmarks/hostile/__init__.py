@@ -1,1 +1,3 @@
-"""Replays of hostile inputs against the real code (files.py: article files and uploads)."""
+"""Hostile inputs replayed against the real code: each module (files.py: article files and
+uploads; net.py: feeds, webhook and Bot API on loopback) exposes `attacks()`; run them all with
+`python -m benchmarks.hostile`."""

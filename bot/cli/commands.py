@@ -17,7 +17,15 @@ from tqdm import tqdm
 
 from bot.cli.progressbar import ProgressBar
 from bot.cli.render import json_answer, terminal_answer
-from bot.settings import Settings, feed_poller, index_store, load_settings, make_engine
+from bot.redact import Redactor
+from bot.settings import (
+    Settings,
+    feed_poller,
+    index_store,
+    load_settings,
+    make_engine,
+    secrets_of,
+)
 from bot.text import human_date, poll_text
 from embeddings import (
     BuildSummary,
@@ -35,6 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Secrets come with the settings; until they are read there is none to hide.
+    redactor = Redactor([])
     try:
         settings = load_settings(
             index_dir=args.index_dir,
@@ -43,21 +53,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             encoder=args.encoder,
             device=args.device,
         )
+        redactor = Redactor(secrets_of(settings))
         result: int = args.handler(args, settings)
         return result
     except NewsdeskError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {redactor.text(str(error))}", file=sys.stderr)
         if args.debug:
+            redactor.exception(error)
             raise
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as error:
+        # python-telegram-bot names the token in some of its errors ("The token `…` was
+        # rejected"), and network errors quote request URLs.
+        redactor.exception(error)
         if args.debug:
             raise
         print(
-            f"error: unexpected {type(error).__name__}: {error} (run with --debug for details)",
+            f"error: unexpected {type(error).__name__}: {redactor.text(str(error))} "
+            "(run with --debug for details)",
             file=sys.stderr,
         )
         return 1

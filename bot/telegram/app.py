@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from bot.cli.progressbar import ProgressBar
+from bot.redact import Redactor
 from bot.settings import Settings, SettingsError, make_engine, secrets_of
 from bot.telegram import admin, buttons, feeds, questions
 from bot.telegram.api import (
@@ -32,7 +33,9 @@ from bot.telegram.botlog import BotLog
 from bot.telegram.desk import CONTEXT_TYPES, Context, Desk
 from bot.telegram.errors import on_error
 from bot.telegram.polling import Poller
+from bot.telegram.preflight import check_bot_api
 from bot.telegram.retry import RetryingRateLimiter
+from bot.telegram.webhook import WebhookServer, webhook_secret
 from embeddings import Engine
 
 logger = logging.getLogger(__name__)
@@ -128,25 +131,27 @@ async def _register_commands(app: App) -> None:
 
 
 class RedactSecrets(logging.Filter):
-    """Removes the bot token from every log record (httpx logs request URLs that carry it)."""
+    """Removes a secret, in every spelling (bot.redact), from every log record: httpx logs
+    request URLs that carry the token, percent-encoded in file downloads."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, mask: str = "<token>") -> None:
         super().__init__()
-        self._secret = secret
+        self._redactor = Redactor([secret], mask)
 
     def filter(self, record: logging.LogRecord) -> bool:
+        redact = self._redactor
         message = record.getMessage()
-        if self._secret in message:
-            record.msg = message.replace(self._secret, "<token>")
+        if redact.found_in(message):
+            record.msg = redact.text(message)
             record.args = ()
         # A traceback quotes exception messages, and a network error may quote a request URL:
         # format it here (formatters reuse exc_text) so it can be redacted too.
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text and self._secret in record.exc_text:
-            record.exc_text = record.exc_text.replace(self._secret, "<token>")
-        if record.stack_info and self._secret in record.stack_info:
-            record.stack_info = record.stack_info.replace(self._secret, "<token>")
+        if record.exc_text:
+            record.exc_text = redact.text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact.text(record.stack_info)
         return True
 
 
@@ -197,7 +202,8 @@ async def started(app: App, poll_timeout: int = 10) -> AsyncIterator[App]:
             await app.stop()
 
 
-async def _poll_until_signalled(app: App) -> None:
+async def _signalled() -> None:
+    """Return at SIGINT or SIGTERM."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
 
@@ -207,30 +213,55 @@ async def _poll_until_signalled(app: App) -> None:
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, on_signal, signum)
+    await stop.wait()
+
+
+async def _poll_until_signalled(app: App) -> None:
     async with started(app):
         logger.info("newsdesk bot is polling for updates; stop it with Ctrl-C")
-        await stop.wait()
+        await _signalled()
+
+
+async def _webhook_until_signalled(
+    app: App, settings: Settings, webhook_url: str, secret: str | None
+) -> None:
+    """Updates posted to our own listener (bot.telegram.webhook) go to the update queue."""
+
+    async def deliver(data: dict[str, Any]) -> None:
+        await app.update_queue.put(Update.de_json(data, app.bot))
+
+    path = "/" + (urlparse(webhook_url).path.strip("/") or "telegram")
+    server = WebhookServer(path, secret, settings.webhook_max_bytes, deliver)
+    async with app:
+        await _register_commands(app)
+        await app.bot.set_webhook(
+            webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+        )
+        await app.start()
+        server.start(settings.webhook_listen, settings.webhook_port)
+        logger.info(
+            "newsdesk bot listens on %s:%s%s for %s",
+            settings.webhook_listen, server.port, path, webhook_url,
+        )  # fmt: skip
+        try:
+            await _signalled()
+        finally:
+            await server.stop()
+            await app.stop()
 
 
 def run(settings: Settings, webhook_url: str | None = None, debug: bool = False) -> None:
     """`newsdesk serve`: long polling, or a webhook when a public URL is given."""
-    token_of(settings)
+    token = token_of(settings)
+    secret = webhook_secret(settings) if webhook_url else None  # refused before any work
     configure_logging(settings, debug)
+    check_bot_api(token, settings.telegram_api_url)
     engine = prepare_engine(settings)
     log = BotLog(settings.state_db)
     app = build_application(settings, engine, log)
     try:
         if webhook_url:
-            path = urlparse(webhook_url).path.strip("/") or "telegram"
-            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-            app.run_webhook(
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                url_path=path,
-                webhook_url=webhook_url,
-                secret_token=secret,
-                allowed_updates=Update.ALL_TYPES,
-            )
+            asyncio.run(_webhook_until_signalled(app, settings, webhook_url, secret))
         else:
             asyncio.run(_poll_until_signalled(app))
     finally:

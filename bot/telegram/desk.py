@@ -49,7 +49,9 @@ class Desk:
     feeds: tuple[str, ...]  # from NEWSDESK_FEEDS; feeds.txt is read at each poll
 
     def __init__(self) -> None:
-        self.indexing = asyncio.Lock()  # held by a build, an upload, a feed poll or a compaction
+        self.indexing = asyncio.Lock()  # held by a build, an upload, a feed poll's build or a
+        # compaction; a feed poll's fetching holds only this one:
+        self.polling = asyncio.Lock()
         self.compacting = False  # the lock is held by a compaction, not by an admin's build
 
     def configure(self, settings: Settings, engine: Engine, log: BotLog) -> None:

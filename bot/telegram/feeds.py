@@ -8,42 +8,66 @@ import logging
 
 from bot.telegram import render
 from bot.telegram.admin import admin_only
-from bot.telegram.api import Update
+from bot.telegram.api import ChatType, Update
 from bot.telegram.desk import Context, reply
+from bot.telegram.throttle import admitted
 from bot.text import poll_text
 from embeddings import NewsdeskError
-from embeddings.feeds.poller import add_feed, refresh, remove_feed
+from embeddings.feeds.poller import add_feed, remove_feed
 
 logger = logging.getLogger(__name__)
 
 
 async def sources(update: Update, context: Context) -> None:
-    """/sources: what is indexed, by source, the newest article, and each feed's status."""
+    """/sources: what is indexed, by source, the newest article, and the feeds followed (each
+    one's address and status for admins, how many for everyone else)."""
+    if not await admitted(update, context):
+        return
     desk = context.bot_data
     stats = await desk.stats()
-    text = render.sources_html(stats) if stats else "The archive is empty."
     urls = await desk.feed_urls()
-    if urls:
+    # At most half the message for the sources when feeds follow them.
+    room = render.TELEGRAM_LIMIT // 2 if urls else render.TELEGRAM_LIMIT
+    text = render.sources_html(stats, room) if stats else "The archive is empty."
+    user, chat = update.effective_user, update.effective_chat
+    # Feed addresses and errors, like every admin view, only in an admin's private chat.
+    private = chat is not None and chat.type == ChatType.PRIVATE
+    if urls and private and user is not None and user.id in desk.admin_ids:
         states = await asyncio.to_thread(desk.poller.status, urls)
-        text += "\n\n" + render.feeds_html(states)
+        room = render.TELEGRAM_LIMIT - render.visible_length(text) - 2
+        text += "\n\n" + render.feeds_html(states, room)
+    elif urls:
+        text += "\n\n" + render.followed_html(len(urls))
     await reply(update, text)
 
 
 async def poll_feeds(context: Context) -> None:
-    """The job queue's feed poll: fetch, save, index; skipped while a reindex runs."""
+    """The job queue's feed poll: fetch and save, then index what is new.
+
+    The network part holds only the polling lock: however slow a site is (each request ends
+    at its deadline), an admin's /reindex or upload is not kept waiting for it. The indexing
+    lock is taken for the build alone, after any reindex in progress has finished."""
     desk = context.bot_data
     urls = await desk.feed_urls()
-    if not urls or desk.indexing.locked():
+    if not urls or desk.polling.locked():
         return
-    async with desk.indexing:
+    async with desk.polling:
         try:
-            # The whole pass (network, extraction, encoding) runs in a worker thread.
-            report, summary = await asyncio.to_thread(refresh, desk.engine, desk.poller, urls)
+            report = await asyncio.to_thread(desk.poller.poll, urls)
         except NewsdeskError as error:
             logger.warning("feed poll failed: %s", error)
             return
-        logger.info("%s", poll_text(report, summary))
-        await desk.compact_if_due(summary)
+        if not report.saved:
+            logger.info("%s", poll_text(report, None))
+            return
+        async with desk.indexing:
+            try:
+                summary = await asyncio.to_thread(desk.engine.build, [desk.data_dir])
+            except NewsdeskError as error:
+                logger.warning("indexing the polled articles failed: %s", error)
+                return
+            logger.info("%s", poll_text(report, summary))
+            await desk.compact_if_due(summary)
 
 
 @admin_only

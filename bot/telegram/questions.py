@@ -21,6 +21,7 @@ from bot.telegram.api import (
 )
 from bot.telegram.buttons import answer_keyboard
 from bot.telegram.desk import Context, reply
+from bot.telegram.throttle import admitted
 from embeddings import QuestionError
 
 SESSION_RESULTS = 15  # results kept per question for "More"
@@ -29,6 +30,11 @@ INLINE_RESULTS = 5
 
 async def start(update: Update, context: Context) -> None:
     """/start and /help: what the archive holds and how to ask."""
+    if await admitted(update, context):
+        await _help(update, context)
+
+
+async def _help(update: Update, context: Context) -> None:
     stats = await context.bot_data.stats()
     await reply(update, render.help_html(stats, context.bot.username))
 
@@ -66,12 +72,10 @@ async def answer(update: Update, context: Context, question: str) -> None:
     if message is None or user is None:
         return
     desk = context.bot_data
-    if not question.strip() or is_small_talk(question):
-        await start(update, context)
+    if not await admitted(update, context):  # small talk and blank messages count too
         return
-    wait = desk.limiter.wait_seconds(user.id)
-    if wait:
-        await reply(update, f"You're asking faster than I can read — try again in {wait:.0f} s.")
+    if not question.strip() or is_small_talk(question):
+        await _help(update, context)
         return
     try:
         question = desk.engine.check_question(question)

@@ -180,14 +180,31 @@ def help_html(stats: IndexStats | None, bot_username: str) -> str:
     )
 
 
-def sources_html(stats: IndexStats) -> str:
-    lines = [f"<b>{stats.manifest.articles:,} articles</b> by source:"]
-    lines += [f"• {escape(source)}: {count:,}" for source, count in stats.by_source.items()]
+def fit_lines(lines: Sequence[str], limit: int) -> str:
+    """As many whole lines as fit in `limit` visible UTF-16 units, then "… and N more"."""
+    costs = [visible_length(line) + 1 for line in lines]
+    if sum(costs) <= limit + 1:
+        return "\n".join(lines)
+    room, used, kept = limit - 30, 0, 0  # 30: room for the "and N more" line
+    while kept < len(lines) and used + costs[kept] <= room:
+        used += costs[kept]
+        kept += 1
+    return "\n".join([*lines[:kept], f"… and {len(lines) - kept:,} more"])
+
+
+def sources_html(stats: IndexStats, limit: int = TELEGRAM_LIMIT) -> str:
+    """Sources by article count, as many as fit in `limit`; titles and names clipped."""
+    head = f"<b>{stats.manifest.articles:,} articles</b> by source:"
+    newest = ""
     if stats.newest_title:
-        lines.append(
-            f"\nNewest: <i>{escape(stats.newest_title)}</i> ({human_date(stats.last_date)})"
-        )
-    return "\n".join(lines)
+        title = escape(clip(stats.newest_title, _TITLE_UNITS))
+        newest = f"\n\nNewest: <i>{title}</i> ({human_date(stats.last_date)})"
+    lines = [
+        f"• {escape(clip(source, _SOURCE_UNITS))}: {count:,}"
+        for source, count in stats.by_source.items()
+    ]
+    room = limit - visible_length(head) - visible_length(newest) - 1
+    return f"{head}\n{fit_lines(lines, room)}{newest}"
 
 
 def summary_text(summary: BuildSummary) -> str:
@@ -231,22 +248,29 @@ def _when(iso: str | None) -> str:
     return iso.replace("T", " ").removesuffix("+00:00") + " UTC" if iso else "never"
 
 
-def feeds_html(states: Sequence[FeedState]) -> str:
-    """Each followed feed with its last success and last error."""
+def feeds_html(states: Sequence[FeedState], limit: int = TELEGRAM_LIMIT) -> str:
+    """Each followed feed with its last success and last error, as many as fit in `limit`."""
     if not states:
         return (
             "No feeds are followed. Add one with /addfeed <i>URL</i>, list them in "
             "NEWSDESK_FEEDS or in feeds.txt in the data folder."
         )
-    lines = [f"<b>{len(states)} feed(s)</b>:"]
+    head = f"<b>{len(states)} feed(s)</b>:"
+    lines = []
     for state in states:
-        name = escape(state.title or state.url)
+        name = escape(clip(state.title or state.url, _TITLE_UNITS))
         line = f"• {name} — {state.items:,} article(s); last success {_when(state.last_success)}"
         if state.last_error:
-            line += f"; last error {_when(state.last_error_at)}: {escape(state.last_error)}"
+            error = escape(clip(state.last_error, _TITLE_UNITS))
+            line += f"; last error {_when(state.last_error_at)}: {error}"
         if state.failures:
             line += f" ({state.failures} failure(s) in a row, next try {_when(state.next_attempt)})"
         if state.title:
-            line += f"\n  {escape(state.url)}"
+            line += f"\n  {escape(clip(state.url, _TITLE_UNITS))}"
         lines.append(line)
-    return "\n".join(lines)
+    return f"{head}\n{fit_lines(lines, limit - visible_length(head) - 1)}"
+
+
+def followed_html(count: int) -> str:
+    """Feeds as everyone may see them: how many, not where (their addresses are for admins)."""
+    return f"Following {count:,} news feed(s); new articles are added as they appear."

@@ -1,8 +1,11 @@
 """Polite HTTP for feeds and article pages: conditional requests, limits, retries.
 
-Every request names newsdesk in its User-Agent, has a timeout, stops reading a body past a
-size limit, sends the ETag / Last-Modified it saw last time (so an unchanged resource costs a
-304 and no body), and holds one of a few slots per host so a poll never hammers one site.
+Every request names newsdesk in its User-Agent, has a timeout for each read and a deadline for
+the whole exchange (a server dribbling one byte a second is cut at the deadline), stops reading
+a body past a size limit, reaches public addresses only (`embeddings.feeds.addresses`), sends
+the ETag / Last-Modified it saw last time (so an unchanged resource costs a 304 and no body),
+and holds one of a few slots per host name (whatever port or user name the URL gives) so a
+poll never hammers one site.
 Timeouts, connection errors, 429 and 5xx are retried with exponential backoff; anything else
 fails at once with a FetchError that says what happened.
 """
@@ -17,6 +20,7 @@ from urllib.parse import urlparse
 import httpx
 
 from embeddings.errors import NewsdeskError
+from embeddings.feeds.addresses import PrivateAddressError, literal_refusal, public_only_transport
 
 USER_AGENT = "newsdesk/0.1 (news archive indexer; polls feeds on an interval)"
 _RETRIED_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -34,6 +38,11 @@ class FetchConfig:
     per_host: int = 2  # requests in flight to one host at a time
     retries: int = 2  # further attempts after a transient failure
     backoff: float = 1.0  # seconds before the first retry; doubles each time
+    deadline: float = 60.0  # seconds for one whole request, however slowly the body trickles
+    max_items: int = 100  # a feed's newest items fetched per poll; older ones are skipped
+    # Loopback, private, link-local and other non-public addresses are refused unless this is
+    # set (for tests on 127.0.0.1 and for feeds on an intranet).
+    allow_private: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +73,10 @@ class Fetcher:
         self._slots: dict[str, asyncio.Semaphore] = collections.defaultdict(
             lambda: asyncio.Semaphore(config.per_host)
         )
+        # With the checking transport, proxies from the environment are not used either (httpx
+        # reads them only without an explicit transport): the address checked is the one reached.
         self._client = httpx.AsyncClient(
+            transport=None if config.allow_private else public_only_transport(),
             headers={"User-Agent": config.user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(config.timeout),
             follow_redirects=True,
@@ -90,18 +102,38 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        host = urlparse(url).netloc.lower()
+        host = self._checked_host(url)
         delay = self.config.backoff
         for attempt in range(self.config.retries + 1):
             try:
                 async with self._slots[host]:
-                    return await self._get_once(url, headers)
+                    return await self._get_within_deadline(url, headers)
             except _Transient as error:
                 if attempt == self.config.retries:
                     raise FetchError(str(error)) from None
             await asyncio.sleep(delay)
             delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _checked_host(self, url: str) -> str:
+        """The URL's host name (the key of its slots); FetchError for a URL never to be fetched."""
+        parsed = urlparse(url)
+        host = (parsed.hostname or "").lower()
+        if parsed.scheme not in ("http", "https") or not host:
+            raise FetchError(f"not a usable address: {url}")
+        reason = None if self.config.allow_private else literal_refusal(host)
+        if reason:
+            raise FetchError(f"refused {url}: {reason}")
+        return host
+
+    async def _get_within_deadline(self, url: str, headers: dict[str, str]) -> Fetched:
+        """One attempt, cut at the deadline; not retried, as a server that trickles would only
+        trickle again."""
+        try:
+            async with asyncio.timeout(self.config.deadline):
+                return await self._get_once(url, headers)
+        except TimeoutError:
+            raise FetchError(f"cut at the {self.config.deadline:g} s deadline: {url}") from None
 
     async def _get_once(self, url: str, headers: dict[str, str]) -> Fetched:
         try:
@@ -121,6 +153,8 @@ class Fetcher:
                     last_modified=response.headers.get("last-modified"),
                     content_type=response.headers.get("content-type", ""),
                 )
+        except PrivateAddressError as error:
+            raise FetchError(f"refused {url}: {error}") from None
         except httpx.TimeoutException:
             raise _Transient(f"timed out after {self.config.timeout:g} s: {url}") from None
         except httpx.TooManyRedirects:

@@ -150,8 +150,14 @@ class FeedPoller:
             report.failed.append(f"{url}: {error}")
             return
         report.problems.extend(f"{url} {problem}" for problem in document.problems)
+        entries = newest(document.entries, self.config.max_items)
+        if len(entries) < len(document.entries):
+            report.problems.append(
+                f"{url} lists {len(document.entries):,} items; only the newest "
+                f"{len(entries):,} were taken"
+            )
         results = await asyncio.gather(
-            *(self._take_entry(fetcher, store, url, entry, report) for entry in document.entries)
+            *(self._take_entry(fetcher, store, url, entry, report) for entry in entries)
         )
         # An article that failed is retried at the next poll only if the feed is fetched again
         # in full: keep the old validators then, so the next poll cannot get a 304.
@@ -260,6 +266,13 @@ class FeedPoller:
 
 _SLUG_CHARS = re.compile(r"[^a-z0-9]+")
 _CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([\w-]+)""", re.IGNORECASE)
+
+
+def newest(entries: Sequence[FeedEntry], limit: int) -> list[FeedEntry]:
+    """The `limit` newest entries by publication time (undated ones after, in feed order): a
+    feed listing 100,000 items must not start 100,000 page requests in one poll."""
+    ordered = sorted(entries, key=lambda e: e.published or e.updated or "", reverse=True)
+    return ordered[:limit]
 
 
 def _replace_item(item: ItemState, **changes: Any) -> ItemState:

@@ -46,7 +46,9 @@ async def test_the_job_queue_polls_feeds_and_the_new_article_answers(
     tg: FakeTelegram, start_bot: BotFactory, site: Site
 ) -> None:
     rss = f"{site.base}/rss.xml"
-    async with start_bot(feeds=rss, feed_interval=1, feed_timeout=2) as bot:
+    async with start_bot(
+        feeds=rss, feed_allow_private=True, feed_interval=1, feed_timeout=2
+    ) as bot:
         assert feed_job_scheduled(bot.app)
         host = site.base.removeprefix("http://").replace(".", "-").replace(":", "-")
         await indexed(
@@ -62,14 +64,20 @@ async def test_the_job_queue_polls_feeds_and_the_new_article_answers(
         assert {status for status in site.requests("/rss.xml")} == {200, 304}
         sources = await say(tg, 1, "/sources")
         assert "The White House Briefing Room" in sources.text
-        assert "4 article(s); last success" in sources.text
+        assert "Following 1 news feed(s)" in sources.text
+        assert rss not in sources.text
+        for_admin = await say(tg, ADMIN_ID, "/sources")
+        assert "4 article(s); last success" in for_admin.text
+        assert rss in for_admin.text
 
 
 async def test_admins_list_add_and_remove_feeds(
     tg: FakeTelegram, start_bot: BotFactory, site: Site
 ) -> None:
     rss, atom = f"{site.base}/rss.xml", f"{site.base}/atom.xml"
-    async with start_bot(feeds=rss, feed_interval=3600, feed_timeout=0.5) as bot:
+    async with start_bot(
+        feeds=rss, feed_allow_private=True, feed_interval=3600, feed_timeout=0.5
+    ) as bot:
         assert (await say(tg, 7, f"/addfeed {atom}")).text == "Sorry, admins only."
         assert (await say(tg, 7, "/feeds")).text == "Sorry, admins only."
         broken = await say(tg, ADMIN_ID, f"/addfeed {site.base}/broken.xml")
