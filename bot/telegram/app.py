@@ -6,13 +6,14 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from types import FrameType
 from typing import Any
 from urllib.parse import urlparse
 
 from bot.cli.progressbar import ProgressBar
 from bot.settings import Settings, SettingsError, make_engine, secrets_of
-from bot.telegram import admin, buttons, feeds, questions
+from bot.telegram import admin, background, buttons, feeds, questions
 from bot.telegram.api import (
     Application,
     ApplicationBuilder,
@@ -34,6 +35,7 @@ from bot.telegram.errors import on_error
 from bot.telegram.polling import Poller
 from bot.telegram.retry import RetryingRateLimiter
 from embeddings import Engine
+from embeddings.index.stopping import Stop
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +116,7 @@ def build_application(settings: Settings, engine: Engine, log: BotLog) -> App:
         name="feeds",
         job_kwargs={"max_instances": 1, "coalesce": True},
     )
+    app.job_queue.run_once(background.after_start, when=0, name="after start")
     return app
 
 
@@ -165,9 +168,12 @@ def configure_logging(settings: Settings, debug: bool = False) -> None:
             handler.addFilter(redact)
 
 
-def prepare_engine(settings: Settings) -> Engine:
-    """The engine with its index loaded; built from the data folder first if there is none."""
+def prepare_engine(settings: Settings, stop: Stop | None = None) -> Engine:
+    """The engine with its index loaded; built from the data folder first if there is none
+    (a build that `stop` ends early, e.g. on SIGTERM)."""
     engine = make_engine(settings)
+    if stop is not None:
+        engine.stop = stop
     if not engine.has_index():
         logger.info("no index yet: building one from %s", settings.data_dir)
         summary = engine.build([settings.data_dir], ProgressBar())
@@ -192,6 +198,9 @@ async def started(app: App, poll_timeout: int = 10) -> AsyncIterator[App]:
         try:
             yield app
         finally:
+            # Builds in flight (uploads, feed polls, the backfill) end at their next batch:
+            # the application's stop waits for them.
+            app.bot_data.engine.stop.set()
             await poller.stop()
             logger.info("polling stopped and handled updates confirmed")
             await app.stop()
@@ -203,6 +212,7 @@ async def _poll_until_signalled(app: App) -> None:
 
     def on_signal(signum: signal.Signals) -> None:
         logger.info("%s received: finishing the answers in progress, then stopping", signum.name)
+        app.bot_data.engine.stop.set(signum.name)
         stop.set()
 
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -212,17 +222,33 @@ async def _poll_until_signalled(app: App) -> None:
         await stop.wait()
 
 
+def _stop_webhook(stop: Stop) -> Callable[[int, FrameType | None], None]:
+    """A signal handler: stop the builds, then leave the webhook loop as python-telegram-bot's
+    own handler does (SystemExit, caught by run_webhook, which then stops the application)."""
+
+    def handler(signum: int, _: FrameType | None) -> None:
+        stop.set(signal.Signals(signum).name)
+        raise SystemExit(0)
+
+    return handler
+
+
 def run(settings: Settings, webhook_url: str | None = None, debug: bool = False) -> None:
     """`newsdesk serve`: long polling, or a webhook when a public URL is given."""
     token_of(settings)
     configure_logging(settings, debug)
-    engine = prepare_engine(settings)
+    # Until the bot runs, SIGTERM ends the first build at its next batch (then exits).
+    stop = Stop()
+    signal.signal(signal.SIGTERM, lambda signum, _: stop.set(signal.Signals(signum).name))
+    engine = prepare_engine(settings, stop)
     log = BotLog(settings.state_db)
     app = build_application(settings, engine, log)
     try:
         if webhook_url:
             path = urlparse(webhook_url).path.strip("/") or "telegram"
             secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, _stop_webhook(stop))
             app.run_webhook(
                 listen=settings.webhook_listen,
                 port=settings.webhook_port,
@@ -230,9 +256,11 @@ def run(settings: Settings, webhook_url: str | None = None, debug: bool = False)
                 webhook_url=webhook_url,
                 secret_token=secret,
                 allowed_updates=Update.ALL_TYPES,
+                stop_signals=None,  # ours: builds must stop before the application waits
             )
         else:
             asyncio.run(_poll_until_signalled(app))
     finally:
         log.close()
+        app.bot_data.pending.close()
     logger.info("newsdesk bot stopped")

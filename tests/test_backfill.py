@@ -1,0 +1,165 @@
+"""Adding the multilingual vectors in the background without holding up updates, and stopping
+builds between batches (embeddings.index.backfill, embeddings.index.stopping)."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings import BuildStoppedError, Engine, MultilingualPendingError, open_store
+from embeddings.index.indexer import build_index
+from embeddings.models.multilingual import MultilingualEncoder
+from embeddings.models.tiny import TinyEncoder
+from embeddings.models.torch_encoder import SentenceTransformerEncoder
+
+from .helpers import DATA, write
+
+RUSSIAN = "Что сказал министр о мосте через реку?"
+NEW_ARTICLE = (
+    "# Harbour bridge reopens\n\n"
+    "The harbour bridge reopened on Monday after a tugboat struck one of its pillars.\n\n"
+    "Engineers said the pillar held and traffic now flows in both directions.\n"
+)
+
+
+class SlowMultilingual(TinyEncoder):
+    """A multilingual model whose passages take `seconds` each (a backfill of minutes), and
+    that can be held mid-way so a test acts while the backfill is running."""
+
+    name = "tests/slow-multilingual"
+    dimension = 32
+
+    def __init__(self, seconds: float = 0.0) -> None:
+        super().__init__(slow_seconds=seconds)
+        self.calls: list[int] = []
+        self.started = threading.Event()
+
+    def encode_passages(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        self.calls.append(len(texts))
+        self.started.set()
+        return self.encode(texts, progress)[:, : self.dimension].copy()
+
+    def encode_query(self, question: str) -> np.ndarray:
+        return self.encode_passages([question])[0]
+
+
+def english_only(tmp_path: Path, multilingual: object) -> tuple[Engine, Path]:
+    """An index built English-only, served by an engine configured for both models."""
+    data = tmp_path / "data"
+    for n in range(12):
+        write(data, f"story{n}.md", f"# Story {n}\n\nCouncil meeting {n} discussed roads.\n")
+    build_index([data], open_store(tmp_path / "index"), TinyEncoder())
+    engine = Engine(open_store(tmp_path / "index"), TinyEncoder(), multilingual=multilingual)  # type: ignore[arg-type]
+    return engine, data
+
+
+def test_an_update_during_a_backfill_is_answerable_at_once(tmp_path: Path) -> None:
+    model = SlowMultilingual(seconds=0.3)  # 24+ inputs: the backfill takes seconds
+    engine, data = english_only(tmp_path, model)
+    assert engine.backfill_due()
+    backfill = threading.Thread(target=engine.prepare_backfill, args=([data],))
+    backfill.start()
+    assert model.started.wait(10)
+    write(data, "bridge.md", NEW_ARTICLE)
+    started = time.perf_counter()
+    summary = engine.build([data])  # an upload or a feed poll while the backfill encodes
+    took = time.perf_counter() - started
+    calls_during_build = list(model.calls)
+    answer = engine.search("When did the harbour bridge reopen?")
+    assert backfill.is_alive(), "the update did not wait for the backfill"
+    assert took < 2.0
+    assert summary.new == 1
+    assert answer.results[0].title == "Harbour bridge reopens"
+    assert len(model.calls) == len(calls_during_build)  # the update encoded English only
+    with pytest.raises(MultilingualPendingError, match=r"still being prepared \(\d+%\)"):
+        engine.search(RUSSIAN)
+    backfill.join(60)
+    done = engine.finish_backfill([data])
+    assert not engine.backfill_due()
+    assert engine.reads_other_languages()
+    # Only the article added meanwhile was encoded for the multilingual model at the end.
+    assert 0 < done.encoded <= 6
+    assert engine.search(RUSSIAN).results  # now read by the multilingual model
+
+
+def test_a_stopped_backfill_keeps_the_english_index_and_resumes(tmp_path: Path) -> None:
+    model = SlowMultilingual(seconds=0.05)
+    engine, data = english_only(tmp_path, model)
+    token = engine.store.token()
+    engine.stop.set("SIGTERM")
+    with pytest.raises(BuildStoppedError, match="stopped by SIGTERM"):
+        engine.prepare_backfill([data])
+    assert engine.store.token() == token
+    assert engine.backfill_due()
+    with pytest.raises(MultilingualPendingError, match="run `newsdesk index`"):
+        engine.search(RUSSIAN)
+
+
+def test_stop_ends_a_build_at_the_next_batch_and_the_previous_generation_serves(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    write(data, "a.md", "# Before\n\nThe old generation answers this.\n")
+    engine = Engine(open_store(tmp_path / "index"), TinyEncoder(slow_seconds=0.05))
+    engine.build([data])
+    token = engine.store.token()
+    for n in range(200):  # 10+ s of encoding
+        write(data, f"new{n}.md", f"# New {n}\n\nFresh text number {n} here.\n")
+    errors: list[BaseException] = []
+
+    def build() -> None:
+        try:
+            engine.build([data])
+        except BuildStoppedError as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=build)
+    thread.start()
+    time.sleep(1.0)
+    stopped = time.perf_counter()
+    engine.stop.set("SIGTERM")
+    thread.join(10)
+    assert not thread.is_alive()
+    assert time.perf_counter() - stopped < 1.0
+    assert errors
+    assert "previous index is still serving" in str(errors[0])
+    assert engine.store.token() == token
+    assert engine.search("old generation").results[0].title == "Before"
+
+
+def test_an_upload_during_a_real_backfill_is_answerable_at_once(
+    encoder: SentenceTransformerEncoder, multilingual: MultilingualEncoder, tmp_path: Path
+) -> None:
+    """Through the real pipeline: MiniLM index, multilingual-e5 backfill, an upload."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(DATA / "000_ce1b1adc1bd8e6a9.txt", data)
+    build_index([data], open_store(tmp_path / "index"), encoder)
+    engine = Engine(open_store(tmp_path / "index"), encoder, multilingual=multilingual)
+    backfill = threading.Thread(target=engine.prepare_backfill, args=([data],))
+    backfill.start()
+    while engine.backfill_percent() == 0 and backfill.is_alive():
+        time.sleep(0.05)
+    started = time.perf_counter()
+    articles, _ = engine.add_file(data, "bridge.md", NEW_ARTICLE.encode())
+    answer = engine.search("When did the harbour bridge reopen?")
+    took = time.perf_counter() - started
+    print(f"\nupload during a multilingual backfill answerable after {took:.2f} s")
+    assert articles[0].title == "Harbour bridge reopens"
+    assert answer.answered
+    assert answer.results[0].title == "Harbour bridge reopens"
+    assert took < 10.0
+    backfill.join(600)
+    engine.finish_backfill([data])
+    assert engine.reads_other_languages()
+    assert engine.search("Когда снова открыли мост в гавани?").results[0].title == (
+        "Harbour bridge reopens"
+    )
