@@ -3,7 +3,12 @@ builds between batches (embeddings.index.backfill, embeddings.index.stopping).""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -12,8 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.cli.commands import main
 from embeddings import BuildStoppedError, Engine, MultilingualPendingError, open_store
 from embeddings.index.indexer import build_index
+from embeddings.models.multilingual import NAME as MULTILINGUAL_NAME
 from embeddings.models.multilingual import MultilingualEncoder
 from embeddings.models.tiny import TinyEncoder
 from embeddings.models.torch_encoder import SentenceTransformerEncoder
@@ -163,3 +170,50 @@ def test_an_upload_during_a_real_backfill_is_answerable_at_once(
     assert engine.search("Когда снова открыли мост в гавани?").results[0].title == (
         "Harbour bridge reopens"
     )
+
+
+def test_the_first_ask_builds_both_models_so_no_second_build_follows(
+    tmp_path: Path, loaded_models: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path / "news", "a.md", NEW_ARTICLE)
+    code = main(["ask", "When did the harbour bridge reopen?", "--data-dir",
+                 str(tmp_path / "news"), "--index-dir", str(tmp_path / "idx")])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    manifest = json.loads(next((tmp_path / "idx").glob("**/manifest.json")).read_text())
+    assert manifest["multilingual"] == MULTILINGUAL_NAME
+
+
+def test_sigterm_stops_newsdesk_index_at_the_next_batch_with_the_old_index_serving(
+    tmp_path: Path, encoder: SentenceTransformerEncoder
+) -> None:
+    data = tmp_path / "data"
+    write(data, "a.md", NEW_ARTICLE)
+    store = open_store(tmp_path / "index")
+    build_index([data], store, encoder)
+    token = store.token()
+    shutil.copy(DATA / "news-sample.jsonl", data)  # thousands of passages: minutes to encode
+    env = {**os.environ, "NEWSDESK_DATA_DIR": str(data), "NEWSDESK_MULTILINGUAL": "false",
+           "NEWSDESK_INDEX_DIR": str(tmp_path / "index")}  # fmt: skip
+    script = Path(sys.executable).parent / "newsdesk"
+    process = subprocess.Popen(
+        [str(script), "index"], env=env, stderr=subprocess.PIPE, text=True, bufsize=1
+    )
+    assert process.stderr is not None
+    seen = ""
+    deadline = time.monotonic() + 180
+    while "Encoding passages" not in seen and time.monotonic() < deadline:
+        seen += process.stderr.read(1)  # tqdm's bar ends lines with \r, not \n
+    assert "Encoding passages" in seen, seen
+    signalled = time.perf_counter()
+    process.send_signal(signal.SIGTERM)
+    try:
+        rest = process.communicate(timeout=30)[1]
+    finally:
+        process.kill()
+    took = time.perf_counter() - signalled
+    print(f"\nSIGTERM during `newsdesk index`: exited after {took:.1f} s")
+    assert process.returncode == 1
+    assert took < 10.0
+    assert "error: indexing stopped by SIGTERM before it finished; the previous index is " \
+        "still serving" in rest  # fmt: skip
+    assert store.token() == token
