@@ -65,7 +65,10 @@ class Backfill:
         report(BuildProgress("backfilling", self._done, self._total))
         for start in range(0, len(todo), BATCH):
             batch = todo[start : start + BATCH]
-            vectors = model.encode_passages([inputs[digest] for digest in batch])
+            # The model's own chunks are smaller: the stop is checked after each of them.
+            vectors = model.encode_passages(
+                [inputs[digest] for digest in batch], lambda _: stop.check()
+            )
             with self._lock:
                 self._vectors.update(zip(batch, vectors, strict=True))
                 self._done += len(batch)

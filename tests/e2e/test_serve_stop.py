@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import signal
 import time
 from pathlib import Path
 
 import pytest
 
-from embeddings import SentenceTransformerEncoder, open_store
-from embeddings.index.indexer import build_index
-
-from ..helpers import DATA, newsdesk_serve
+from ..helpers import newsdesk_serve
 from .fake_telegram import BotMessage, FakeTelegram
 from .test_serve import stopped
 
@@ -23,16 +19,6 @@ pytestmark = [pytest.mark.timeout(300), pytest.mark.e2e]
 
 ADMIN = 42
 UPLOAD = "local.jsonl"
-
-
-@pytest.fixture
-def small_archive(tmp_path: Path, encoder: SentenceTransformerEncoder) -> tuple[Path, Path]:
-    """One article, indexed with the real model (an index of seconds, not of minutes)."""
-    data = tmp_path / "data"
-    data.mkdir()
-    shutil.copy(DATA / "000_ce1b1adc1bd8e6a9.txt", data)
-    build_index([data], open_store(tmp_path / "index"), encoder)
-    return data, tmp_path / "index"
 
 
 def many_articles(count: int) -> bytes:
