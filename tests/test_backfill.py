@@ -17,6 +17,7 @@ import pytest
 
 from bot.cli.commands import main
 from embeddings import BuildStoppedError, Engine, MultilingualPendingError, open_store
+from embeddings.index.directory.generations import IndexDirectory
 from embeddings.index.indexer import build_index
 from embeddings.models.multilingual import NAME as MULTILINGUAL_NAME
 from embeddings.models.multilingual import MultilingualEncoder
@@ -31,6 +32,13 @@ NEW_ARTICLE = (
     "The harbour bridge reopened on Monday after a tugboat struck one of its pillars.\n\n"
     "Engineers said the pillar held and traffic now flows in both directions.\n"
 )
+
+
+def current_manifest(index: Path) -> dict[str, object]:
+    generation = IndexDirectory(index).current()
+    assert generation is not None
+    manifest: dict[str, object] = json.loads((generation / "manifest.json").read_text())
+    return manifest
 
 
 def english_only(tmp_path: Path, multilingual: object) -> tuple[Engine, Path]:
@@ -154,8 +162,7 @@ def test_the_first_ask_builds_both_models_so_no_second_build_follows(
     code = main(["ask", "When did the harbour bridge reopen?", "--data-dir",
                  str(tmp_path / "news"), "--index-dir", str(tmp_path / "idx")])  # fmt: skip
     assert code == 0, capsys.readouterr().err
-    manifest = json.loads(next((tmp_path / "idx").glob("**/manifest.json")).read_text())
-    assert manifest["multilingual"] == MULTILINGUAL_NAME
+    assert current_manifest(tmp_path / "idx")["multilingual"] == MULTILINGUAL_NAME
 
 
 def test_sigterm_stops_newsdesk_index_at_the_next_batch_with_the_old_index_serving(
@@ -194,3 +201,22 @@ def test_sigterm_stops_newsdesk_index_at_the_next_batch_with_the_old_index_servi
     assert "error: indexing stopped by SIGTERM before it finished; the previous index is " \
         "still serving" in rest  # fmt: skip
     assert store.token() == token
+
+
+def test_index_updates_first_then_adds_the_missing_multilingual_vectors(
+    tmp_path: Path,
+    encoder: SentenceTransformerEncoder,
+    loaded_models: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder, index = tmp_path / "news", tmp_path / "idx"
+    write(folder, "a.md", "# Rivers\n\nA readable article about rivers and their floods.\n")
+    build_index([folder], open_store(index), encoder)  # English only, as an older newsdesk did
+    write(folder, "bridge.md", NEW_ARTICLE)
+    assert main(["index", str(folder), "--index-dir", str(index)]) == 0
+    captured = capsys.readouterr()
+    assert "1 new" in captured.out
+    assert "Adding the multilingual vectors" in captured.err
+    assert "Encoding multilingual vectors" in captured.err  # its own progress bar
+    assert "Added them in" in captured.out
+    assert current_manifest(index)["multilingual"] == MULTILINGUAL_NAME
