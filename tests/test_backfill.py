@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 
 from bot.cli.commands import main
+from bot.telegram.app import _stop_webhook
 from embeddings import BuildStoppedError, Engine, MultilingualPendingError, open_store
 from embeddings.index.directory.generations import IndexDirectory
 from embeddings.index.indexer import build_index
+from embeddings.index.stopping import Stop
 from embeddings.models.multilingual import NAME as MULTILINGUAL_NAME
 from embeddings.models.multilingual import MultilingualEncoder
 from embeddings.models.tiny import TinyEncoder
@@ -220,3 +222,12 @@ def test_index_updates_first_then_adds_the_missing_multilingual_vectors(
     assert "Encoding multilingual vectors" in captured.err  # its own progress bar
     assert "Added them in" in captured.out
     assert current_manifest(index)["multilingual"] == MULTILINGUAL_NAME
+
+
+def test_the_webhook_signal_handler_stops_builds_before_leaving_the_loop() -> None:
+    # run_webhook waits for running jobs and tasks on its way out: builds must stop first.
+    stop = Stop()
+    with pytest.raises(SystemExit):
+        _stop_webhook(stop)(signal.SIGTERM, None)
+    with pytest.raises(BuildStoppedError, match="stopped by SIGTERM"):
+        stop.check()
