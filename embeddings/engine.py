@@ -235,10 +235,11 @@ class Engine:
         searcher, question = self._current(), self.check_question(question)
         missing = self.multilingual is not None and searcher.multilingual is None
         if missing and not is_english(question):
-            raise MultilingualPendingError(self._pending())
+            raise MultilingualPendingError(self.backfill_status())
         return searcher.search(question, top=top)
 
-    def _pending(self) -> str:
+    def backfill_status(self) -> str:
+        """What to tell someone who needs the missing multilingual vectors."""
         if self._backfill.running:
             return (
                 f"Multilingual search is still being prepared ({self.backfill_percent()}%); "

@@ -172,6 +172,5 @@ async def stats(update: Update, context: Context) -> None:
     index = await desk.stats()
     text = render.usage_html(usage, index) if index else "No index yet."
     if await asyncio.to_thread(desk.engine.backfill_due):
-        percent = desk.engine.backfill_percent()
-        text += f"\nMultilingual search: being prepared ({percent}%); English works now."
+        text += "\n" + render.escape(desk.engine.backfill_status())
     await reply(update, text)

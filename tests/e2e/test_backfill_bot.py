@@ -81,5 +81,7 @@ async def test_an_upload_during_the_backfill_is_answered_at_once(
         pending.text,
     ), pending.text
     stats = await said(tg, "/stats")
-    assert re.search(r"Multilingual search: being prepared \(\d+%\)", stats.text), stats.text
+    assert re.search(r"Multilingual search is still being prepared \(\d+%\)", stats.text), (
+        stats.text
+    )
     assert bot.engine.backfill_due()  # all of this happened while it was still encoding
