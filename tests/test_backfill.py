@@ -82,7 +82,7 @@ def test_an_update_during_a_backfill_is_answerable_at_once(tmp_path: Path) -> No
     assert engine.search(RUSSIAN).results  # now read by the multilingual model
 
 
-def test_a_stopped_backfill_keeps_the_english_index_and_resumes(tmp_path: Path) -> None:
+def test_a_stopped_backfill_keeps_the_english_index_serving(tmp_path: Path) -> None:
     model = SlowMultilingual(seconds=0.05)
     engine, data = english_only(tmp_path, model)
     token = engine.store.token()
