@@ -6,6 +6,7 @@ This package never imports `bot`.
 
 from embeddings.engine import Engine, IndexStats
 from embeddings.errors import (
+    BuildStoppedError,
     IndexBusyError,
     IndexCorruptError,
     IndexIncompatibleError,
@@ -13,6 +14,7 @@ from embeddings.errors import (
     IndexWriteError,
     MissingDependencyError,
     ModelUnavailableError,
+    MultilingualPendingError,
     NewsdeskError,
     NothingIndexedError,
     ParseError,
@@ -32,6 +34,7 @@ __all__ = [
     "Answer",
     "Article",
     "BuildProgress",
+    "BuildStoppedError",
     "BuildSummary",
     "Database",
     "Encoder",
@@ -45,6 +48,7 @@ __all__ = [
     "IndexWriteError",
     "MissingDependencyError",
     "ModelUnavailableError",
+    "MultilingualPendingError",
     "NewsdeskError",
     "NothingIndexedError",
     "ParseError",

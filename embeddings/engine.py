@@ -17,11 +17,20 @@ from pathlib import Path
 from embeddings.errors import (
     IndexIncompatibleError,
     IndexMissingError,
+    MultilingualPendingError,
     QuestionError,
 )
 from embeddings.index.backend import IndexStore
-from embeddings.index.indexer import BuildSummary, ProgressCallback, build_index, compact_index
+from embeddings.index.backfill import Backfill
+from embeddings.index.indexer import (
+    BuildSummary,
+    ProgressCallback,
+    build_index,
+    compact_index,
+    model_inputs,
+)
 from embeddings.index.manifest import Manifest
+from embeddings.index.stopping import Stop
 from embeddings.ingest.articles import Article
 from embeddings.ingest.upload import (
     provisionally_written,
@@ -32,7 +41,7 @@ from embeddings.ingest.upload import (
 from embeddings.models.encoder import Encoder
 from embeddings.models.multilingual import MultilingualEncoder
 from embeddings.ranking.search import Answer, Searcher
-from embeddings.text.language import load_identifier
+from embeddings.text.language import is_english, load_identifier
 
 DEFAULT_MAX_QUESTION_CHARS = 1000
 
@@ -63,6 +72,9 @@ class Engine:
         self._lock = threading.Lock()
         self._searcher: Searcher | None = None
         self._token: Hashable | None = None
+        # Set on shutdown: every build of this engine stops at its next batch.
+        self.stop = Stop()
+        self._backfill = Backfill()
 
     # ------------------------------------------------------------------ index lifecycle
 
@@ -99,19 +111,63 @@ class Engine:
         return self._current().multilingual is not None
 
     def build(
-        self,
-        sources: Sequence[Path],
-        progress: ProgressCallback | None = None,
-        english_only: bool = False,
+        self, sources: Sequence[Path], progress: ProgressCallback | None = None
     ) -> BuildSummary:
         """Re-index `sources` (incrementally) and serve the result from the next search on.
 
-        `english_only` skips the multilingual vectors (about three quarters of the encoding
-        time); a later full build adds them and reuses everything else."""
-        multilingual = None if english_only else self.multilingual
-        summary = build_index(sources, self.store, self.encoder, progress, multilingual)
+        A first build writes both models' vectors. An index that lacks the multilingual ones
+        (`backfill_due`) is updated in English only, in seconds: the backfill adds them
+        without making this update wait for it."""
+        multilingual = None if self.backfill_due() else self.multilingual
+        summary = build_index(
+            sources, self.store, self.encoder, self.stop.watch(progress), multilingual
+        )
         self._current()  # load the new generation here, not in the next reader's question
         return summary
+
+    def backfill_due(self) -> bool:
+        """Whether the multilingual model is configured and the current index lacks its
+        vectors (it was built English-only, or by another multilingual model)."""
+        if self.multilingual is None or not self.has_index():
+            return False
+        try:
+            manifest = self._current().generation.manifest
+        except IndexIncompatibleError:
+            return False  # a full build replaces it, with both models
+        return manifest.multilingual != self.multilingual.name
+
+    def prepare_backfill(
+        self, sources: Sequence[Path], progress: ProgressCallback | None = None
+    ) -> None:
+        """Encode the multilingual vectors of `sources` without holding the build lock
+        (updates go on meanwhile); `finish_backfill` then writes them. Stops at the next
+        batch once `stop` is set, keeping what was encoded for a later call."""
+        assert self.multilingual is not None
+        self._backfill.running = True  # until finish_backfill ends
+        try:
+            inputs = model_inputs(sources, self.encoder)
+            self._backfill.encode(inputs, self.multilingual, self.stop, progress)
+        except BaseException:
+            self._backfill.running = False
+            raise
+
+    def finish_backfill(
+        self, sources: Sequence[Path], progress: ProgressCallback | None = None
+    ) -> BuildSummary:
+        """A full build with both models, taking the vectors `prepare_backfill` encoded:
+        only what changed since is encoded here."""
+        try:
+            summary = compact_index(sources, self.store, self.encoder, self.stop.watch(progress),
+                                    self.multilingual, self._backfill.ready())  # fmt: skip
+        finally:
+            self._backfill.running = False
+        self._backfill.clear()
+        self._current()
+        return summary
+
+    def backfill_percent(self) -> int:
+        """How far the multilingual vectors are encoded (0 to 100)."""
+        return self._backfill.percent()
 
     def compact(
         self, sources: Sequence[Path], progress: ProgressCallback | None = None
@@ -120,7 +176,9 @@ class Engine:
         languages the current index has; questions are answered meanwhile."""
         keep = self.has_index() and self.reads_other_languages()
         multilingual = self.multilingual if keep else None
-        summary = compact_index(sources, self.store, self.encoder, progress, multilingual)
+        summary = compact_index(
+            sources, self.store, self.encoder, self.stop.watch(progress), multilingual
+        )
         self._current()
         return summary
 
@@ -172,7 +230,25 @@ class Engine:
         return text
 
     def search(self, question: str, top: int = 3) -> Answer:
-        return self._current().search(self.check_question(question), top=top)
+        """MultilingualPendingError for a question in another language while the index lacks
+        the multilingual vectors: MiniLM would return English noise for it."""
+        searcher, question = self._current(), self.check_question(question)
+        missing = self.multilingual is not None and searcher.multilingual is None
+        if missing and not is_english(question):
+            raise MultilingualPendingError(self.backfill_status())
+        return searcher.search(question, top=top)
+
+    def backfill_status(self) -> str:
+        """What to tell someone who needs the missing multilingual vectors."""
+        if self._backfill.running:
+            return (
+                f"Multilingual search is still being prepared ({self.backfill_percent()}%); "
+                "English questions work now."
+            )
+        return (
+            "Multilingual search needs the multilingual vectors, which this index lacks "
+            "(run `newsdesk index` to add them); English questions work now."
+        )
 
     def article(self, article_id: str) -> Article | None:
         """The whole article (all its paragraphs), as indexed."""

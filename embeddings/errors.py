@@ -50,3 +50,12 @@ class QuestionError(NewsdeskError):
 class DatabaseError(NewsdeskError):
     """The index database cannot be reached or refused an operation (its password never
     appears in the message)."""
+
+
+class BuildStoppedError(NewsdeskError):
+    """A build was stopped (SIGTERM, shutdown) before it finished; the previous generation
+    still serves."""
+
+
+class MultilingualPendingError(QuestionError):
+    """The question needs the multilingual vectors, which the index does not hold yet."""

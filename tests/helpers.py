@@ -5,7 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import numpy as np
+
+from embeddings.models.tiny import TinyEncoder
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"
@@ -36,3 +42,26 @@ async def newsdesk_serve(settings: dict[str, str]) -> asyncio.subprocess.Process
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
+
+
+class SlowMultilingual(TinyEncoder):
+    """A multilingual model whose passages take `seconds` each (a backfill of minutes), and
+    that can be held mid-way so a test acts while the backfill is running."""
+
+    name = "tests/slow-multilingual"
+    dimension = 32
+
+    def __init__(self, seconds: float = 0.0) -> None:
+        super().__init__(slow_seconds=seconds)
+        self.calls: list[int] = []
+        self.started = threading.Event()
+
+    def encode_passages(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        self.calls.append(len(texts))
+        self.started.set()
+        return self.encode(texts, progress)[:, : self.dimension].copy()
+
+    def encode_query(self, question: str) -> np.ndarray:
+        return self.encode_passages([question])[0]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -33,7 +34,7 @@ from embeddings import (
     NewsdeskError,
 )
 from embeddings.feeds.poller import feed_list, refresh
-from embeddings.text.language import is_english
+from embeddings.index.stopping import Stop
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -168,27 +169,33 @@ def _stderr(line: str) -> None:
 
 def _index(args: argparse.Namespace, settings: Settings) -> int:
     paths = args.paths or [settings.data_dir]
+    # SIGTERM stops the build at its next batch (BuildStoppedError: one line, exit 1), the
+    # previous generation serving on; set before the model loads, honoured once it runs.
+    stop = Stop()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set("SIGTERM"))
     engine = make_engine(settings)
+    engine.stop = stop
     if args.migrate and not engine.store.migrate():
         raise NewsdeskError("--migrate is for NEWSDESK_BACKEND=postgres")
     summary = engine.build(paths, ProgressBar())
     _print_summary(summary, print)
-    if summary.compaction_due:  # the update already answers; fold the delta into the base
+    if summary.compaction_due and not engine.backfill_due():  # the backfill compacts too
         _stderr("Compacting the index (nothing is re-encoded; questions are answered meanwhile).")
         print(f"Compacted in {engine.compact(paths, ProgressBar()).seconds:.1f} s.")
+    if engine.backfill_due():  # the update already answers in English
+        _stderr("Adding the multilingual vectors (English questions are answered meanwhile).")
+        engine.prepare_backfill(paths, ProgressBar())
+        print(f"Added them in {engine.finish_backfill(paths, ProgressBar()).seconds:.1f} s.")
     return 0
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     engine = make_engine(settings)
     if not engine.has_index():
-        # English first, so the first answer comes in about two minutes, not eight.
+        # Both models, so that the bot and later commands never need a second, longer build.
         _stderr(f"No index yet: building one from {settings.data_dir} (only this once).")
-        _print_summary(engine.build([settings.data_dir], ProgressBar(), english_only=True), _stderr)
+        _print_summary(engine.build([settings.data_dir], ProgressBar()), _stderr)
     answer = engine.search(args.question, top=args.top)
-    # is_english last: it loads the language identifier, needless when nothing would be said.
-    if engine.multilingual and not engine.reads_other_languages() and not is_english(args.question):
-        _stderr("Questions in other languages need multilingual vectors: run `newsdesk index`.")
     if args.json:
         print(json.dumps(json_answer(answer), ensure_ascii=False, indent=2))
     else:

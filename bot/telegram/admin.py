@@ -14,7 +14,8 @@ from bot.telegram import render
 from bot.telegram.api import ChatType, Document, Message, TelegramError, Update
 from bot.telegram.desk import Context, Desk, message_of, reply
 from bot.telegram.progress import StatusMessage
-from embeddings import NewsdeskError
+from embeddings import BuildStoppedError, NewsdeskError
+from embeddings.ingest.upload import safe_filename
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,8 @@ async def _reindex(update: Update, desk: Desk) -> None:
     async with status.ending(f"Reindex failed unexpectedly (see the bot's log). {kept}"):
         try:
             summary = await asyncio.to_thread(desk.engine.build, [desk.data_dir], status.update)
+        except BuildStoppedError:
+            await status.finish("Reindex stopped: newsdesk is shutting down. Nothing was changed.")
         except NewsdeskError as error:
             await status.finish(f"Reindex failed: {error}. {kept}")
         else:
@@ -128,13 +131,27 @@ async def _check_and_add(status: StatusMessage, document: Document, name: str, d
     if len(content) > desk.upload_max_bytes:
         await status.finish(_too_big(name, len(content), desk.upload_max_bytes))
         return
+    pending: int | None = None  # recorded, so that a restart can undo a killed build
     try:
+        target = desk.data_dir / safe_filename(name)
+        pending = await asyncio.to_thread(
+            desk.pending.add, status.message.chat.id, status.message.message_id, target
+        )
         articles, summary = await asyncio.to_thread(
             desk.engine.add_file, desk.data_dir, name, content, status.update
         )
+    except BuildStoppedError:
+        await status.finish(
+            f"Stopped before {name} was indexed: newsdesk is shutting down. "
+            "Nothing was changed; please send it again once it is back."
+        )
+        return
     except NewsdeskError as error:
         await status.finish(f"Rejected {name}: {error}. Nothing was changed.")
         return
+    finally:
+        if pending is not None:
+            await asyncio.to_thread(desk.pending.remove, pending)
     titles = "\n".join(f"• {a.title}" for a in articles[:10])
     more = f"\n… and {len(articles) - 10} more" if len(articles) > 10 else ""
     saved = Path(articles[0].path).name if articles else name  # folders are never kept
@@ -159,4 +176,7 @@ async def stats(update: Update, context: Context) -> None:
     desk = context.bot_data
     usage = await asyncio.to_thread(desk.log.usage)
     index = await desk.stats()
-    await reply(update, render.usage_html(usage, index) if index else "No index yet.")
+    text = render.usage_html(usage, index) if index else "No index yet."
+    if await asyncio.to_thread(desk.engine.backfill_due):
+        text += "\n" + render.escape(desk.engine.backfill_status())
+    await reply(update, text)

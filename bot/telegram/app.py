@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 from bot.cli.progressbar import ProgressBar
 from bot.redact import Redactor
 from bot.settings import Settings, SettingsError, make_engine, secrets_of
-from bot.telegram import admin, buttons, feeds, questions
+from bot.telegram import admin, background, buttons, feeds, questions
 from bot.telegram.api import (
     Application,
     ApplicationBuilder,
@@ -37,6 +37,7 @@ from bot.telegram.preflight import check_bot_api
 from bot.telegram.retry import RetryingRateLimiter
 from bot.telegram.webhook import WebhookServer, webhook_secret
 from embeddings import Engine
+from embeddings.index.stopping import Stop
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ def build_application(settings: Settings, engine: Engine, log: BotLog) -> App:
         name="feeds",
         job_kwargs={"max_instances": 1, "coalesce": True},
     )
+    app.job_queue.run_once(background.after_start, when=0, name="after start")
     return app
 
 
@@ -170,9 +172,12 @@ def configure_logging(settings: Settings, debug: bool = False) -> None:
             handler.addFilter(redact)
 
 
-def prepare_engine(settings: Settings) -> Engine:
-    """The engine with its index loaded; built from the data folder first if there is none."""
+def prepare_engine(settings: Settings, stop: Stop | None = None) -> Engine:
+    """The engine with its index loaded; built from the data folder first if there is none
+    (a build that `stop` ends early, e.g. on SIGTERM)."""
     engine = make_engine(settings)
+    if stop is not None:
+        engine.stop = stop
     if not engine.has_index():
         logger.info("no index yet: building one from %s", settings.data_dir)
         summary = engine.build([settings.data_dir], ProgressBar())
@@ -197,18 +202,23 @@ async def started(app: App, poll_timeout: int = 10) -> AsyncIterator[App]:
         try:
             yield app
         finally:
+            # Builds in flight (uploads, feed polls, the backfill) end at their next batch:
+            # the application's stop waits for them.
+            app.bot_data.engine.stop.set()
             await poller.stop()
             logger.info("polling stopped and handled updates confirmed")
             await app.stop()
 
 
-async def _signalled() -> None:
-    """Return at SIGINT or SIGTERM."""
+async def _signalled(app: App) -> None:
+    """Return at SIGINT or SIGTERM, having told the builds in flight to stop at their next
+    batch (the application's stop waits for them)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
 
     def on_signal(signum: signal.Signals) -> None:
         logger.info("%s received: finishing the answers in progress, then stopping", signum.name)
+        app.bot_data.engine.stop.set(signum.name)
         stop.set()
 
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -219,7 +229,7 @@ async def _signalled() -> None:
 async def _poll_until_signalled(app: App) -> None:
     async with started(app):
         logger.info("newsdesk bot is polling for updates; stop it with Ctrl-C")
-        await _signalled()
+        await _signalled(app)
 
 
 async def _webhook_until_signalled(
@@ -244,7 +254,7 @@ async def _webhook_until_signalled(
             settings.webhook_listen, server.port, path, webhook_url,
         )  # fmt: skip
         try:
-            await _signalled()
+            await _signalled(app)
         finally:
             await server.stop()
             await app.stop()
@@ -256,7 +266,10 @@ def run(settings: Settings, webhook_url: str | None = None, debug: bool = False)
     secret = webhook_secret(settings) if webhook_url else None  # refused before any work
     configure_logging(settings, debug)
     check_bot_api(token, settings.telegram_api_url)
-    engine = prepare_engine(settings)
+    # Until the bot runs, SIGTERM ends the first build at its next batch (then exits).
+    stop = Stop()
+    signal.signal(signal.SIGTERM, lambda signum, _: stop.set(signal.Signals(signum).name))
+    engine = prepare_engine(settings, stop)
     log = BotLog(settings.state_db)
     app = build_application(settings, engine, log)
     try:
@@ -266,4 +279,5 @@ def run(settings: Settings, webhook_url: str | None = None, debug: bool = False)
             asyncio.run(_poll_until_signalled(app))
     finally:
         log.close()
+        app.bot_data.pending.close()
     logger.info("newsdesk bot stopped")

@@ -23,6 +23,7 @@ from bot.telegram.api import (
     Update,
 )
 from bot.telegram.botlog import BotLog
+from bot.telegram.pending import PendingUploads
 from bot.telegram.ratelimit import RateLimiter
 from bot.telegram.sessions import Sessions
 from embeddings import BuildSummary, Engine, IndexStats, NewsdeskError
@@ -47,6 +48,7 @@ class Desk:
     limiter: RateLimiter
     poller: FeedPoller
     feeds: tuple[str, ...]  # from NEWSDESK_FEEDS; feeds.txt is read at each poll
+    pending: PendingUploads  # uploads whose build has not ended
 
     def __init__(self) -> None:
         self.indexing = asyncio.Lock()  # held by a build, an upload, a feed poll's build or a
@@ -66,6 +68,7 @@ class Desk:
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
         self.poller = feed_poller(settings)
         self.feeds = settings.feeds
+        self.pending = PendingUploads(settings.state_db)
 
     async def feed_urls(self) -> list[str]:
         return await asyncio.to_thread(feed_list, self.data_dir, self.feeds)

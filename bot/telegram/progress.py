@@ -28,6 +28,10 @@ class StatusMessage:
         self._finished = False
         self._pump = asyncio.create_task(self._run())
 
+    @property
+    def message(self) -> Message:
+        return self._message
+
     @classmethod
     async def post(cls, reply_to: Message, text: str, interval: float) -> StatusMessage:
         return cls(await reply_to.reply_text(text), interval)

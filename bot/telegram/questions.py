@@ -22,7 +22,7 @@ from bot.telegram.api import (
 from bot.telegram.buttons import answer_keyboard
 from bot.telegram.desk import Context, reply
 from bot.telegram.throttle import admitted
-from embeddings import QuestionError
+from embeddings import Answer, MultilingualPendingError, QuestionError
 
 SESSION_RESULTS = 15  # results kept per question for "More"
 INLINE_RESULTS = 5
@@ -86,7 +86,11 @@ async def answer(update: Update, context: Context, question: str) -> None:
     # the extra request per answer costs every reader seconds of Telegram's flood budget
     # (measured: p50 8.3 s with it, 5.0 s without, for 200 questions at once).
     started = time.perf_counter()
-    result = await asyncio.to_thread(desk.engine.search, question, SESSION_RESULTS)
+    try:
+        result = await asyncio.to_thread(desk.engine.search, question, SESSION_RESULTS)
+    except MultilingualPendingError as error:
+        await reply(update, render.escape(str(error)))
+        return
     latency = (time.perf_counter() - started) * 1000.0
     question_id = await asyncio.to_thread(
         desk.log.record_question, user.id, message.chat.id, result, latency
@@ -126,8 +130,13 @@ async def inline_query(update: Update, context: Context) -> None:
     except QuestionError:
         question = ""
     if question and not desk.limiter.wait_seconds(query.from_user.id):
-        found = await asyncio.to_thread(desk.engine.search, question, INLINE_RESULTS)
-        if found.answered:
+        try:
+            found: Answer | None = await asyncio.to_thread(
+                desk.engine.search, question, INLINE_RESULTS
+            )
+        except MultilingualPendingError:  # nothing to share until its vectors are there
+            found = None
+        if found is not None and found.answered:
             results = [
                 InlineQueryResultArticle(
                     id=str(number),

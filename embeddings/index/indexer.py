@@ -18,9 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import numpy.typing as npt
@@ -35,6 +36,8 @@ from embeddings.ingest.articles import Article, discover
 from embeddings.models.encoder import Encoder, Vectors
 from embeddings.models.multilingual import MultilingualEncoder
 from embeddings.text.chunking import Passage, chunk_article, model_input
+
+_NOTHING_READY: Mapping[str, Vectors] = MappingProxyType({})
 
 # Passages in the delta (or base passages it replaces) past which an update asks for
 # compaction: a full build, without encoding, folding the delta into a new base. It bounds
@@ -109,12 +112,23 @@ def compact_index(
     encoder: Encoder,
     progress: ProgressCallback | None = None,
     multilingual: MultilingualEncoder | None = None,
+    ready: Mapping[str, Vectors] = _NOTHING_READY,
 ) -> BuildSummary:
     """A full build of `sources`: the current delta folded into a new base. Vectors are
     reused by digest, so only what changed since the last build is encoded; questions are
-    answered from the current generation until the switch."""
+    answered from the current generation until the switch. `ready` holds multilingual vectors
+    encoded beforehand (digest → vector, see `embeddings.index.backfill`)."""
     return _build(store, encoder, progress, multilingual, [str(s) for s in sources],
-                  lambda _: None, _reader(sources))  # fmt: skip
+                  lambda _: None, _reader(sources), ready)  # fmt: skip
+
+
+def model_inputs(sources: Sequence[Path], encoder: Encoder) -> dict[str, str]:
+    """digest → model input of every passage and sentence a full build of `sources` writes
+    (what a backfill encodes ahead of that build)."""
+    articles, _, _ = _reader(sources)()
+    plan = _plan([(a, chunk_article(a, encoder.count_tokens, encoder.max_tokens))
+                  for a in articles])  # fmt: skip
+    return dict(plan.passage_inputs) | dict(plan.sentence_inputs)
 
 
 def _reader(sources: Sequence[Path]) -> Callable[[], tuple[list[Article], list[str], FileTable]]:
@@ -149,6 +163,7 @@ def _build(
     sources: list[str],
     plan: Callable[[SharedBase], Update | None],
     everything: Callable[[], tuple[list[Article], list[str], FileTable]],
+    ready: Mapping[str, Vectors] = _NOTHING_READY,
 ) -> BuildSummary:
     started = time.perf_counter()
     report = progress or (lambda _: None)
@@ -178,7 +193,7 @@ def _build(
                 summary = BuildSummary(problems=problems)
                 manifest = _write_full(
                     store, articles, table, previous, encoder, multilingual, summary, report,
-                    sources,
+                    sources, ready,
                 )  # fmt: skip
         finally:
             if previous is not None:
@@ -218,6 +233,7 @@ def _write_full(
     summary: BuildSummary,
     report: ProgressCallback,
     sources: list[str],
+    ready: Mapping[str, Vectors],
 ) -> Manifest:
     report(BuildProgress("parsing", len(articles), len(articles)))
     if not articles:
@@ -230,7 +246,7 @@ def _write_full(
         raise NothingIndexedError("no article had any text to index")
     old = previous.digests() if previous else ({}, {})
     passage_vectors, sentence_vectors, *translated = _vectors(
-        plan, encoder, multilingual, previous, old, summary, report
+        plan, encoder, multilingual, previous, old, summary, report, ready
     )
     _count_changes(summary, plan.articles, previous)
     report(BuildProgress("writing", 0, 1))
@@ -403,6 +419,7 @@ def _vectors(
     old: tuple[dict[str, int], dict[str, int]],
     summary: BuildSummary,
     report: ProgressCallback,
+    ready: Mapping[str, Vectors] = _NOTHING_READY,
 ) -> list[Vectors]:
     """Passage and sentence vectors, then (when asked for) the multilingual model's passage
     and sentence vectors: reused by digest where possible, else encoded.
@@ -410,6 +427,7 @@ def _vectors(
     Per model, passages and sentences share one pool: a one-sentence passage has the same
     model input as its sentence (the title, then the text), so it is encoded once, not twice;
     and a vector from the previous generation is reused whichever side it was stored on.
+    Multilingual vectors in `ready` (by digest) count as reused too.
     """
     models: list[tuple[_Encode, tuple[VectorSpace, VectorSpace] | None]] = [
         (encoder.encode, (previous.passages, previous.sentences) if previous else None)
@@ -428,6 +446,11 @@ def _vectors(
     unique.update(plan.sentence_inputs)  # identical inputs (a sentence repeated) encode once
     fresh = [[d for d in unique if not (spaces and (d in old[0] or d in old[1]))]
              for _, spaces in models]  # fmt: skip
+    # Per model, what `ready` supplies (only the multilingual model's vectors are there).
+    prepared: list[list[str]] = [[] for _ in models]
+    if multilingual is not None:
+        prepared[-1] = [d for d in fresh[-1] if d in ready]
+        fresh[-1] = [d for d in fresh[-1] if d not in ready]
     total = sum(len(f) for f in fresh)
     done = 0
     report(BuildProgress("encoding", 0, total))
@@ -438,10 +461,13 @@ def _vectors(
         report(BuildProgress("encoding", done, total))
 
     results: list[Vectors] = []
-    for (encode, spaces), todo in zip(models, fresh, strict=True):
+    for (encode, spaces), todo, given in zip(models, fresh, prepared, strict=True):
         encoded = encode([unique[d] for d in todo], advance)
         summary.encoded += len(todo)
         summary.reused += len(unique) - len(todo)
+        if given:  # encoded ahead of this build: taken as if just encoded
+            encoded = np.concatenate([encoded, np.stack([ready[d] for d in given])])
+            todo = todo + given
         # Every vector a row may take, as (source, row in it); fetched a source at a time,
         # not row by row: at a million rows the Python loop alone costs seconds.
         sources: list[Callable[[npt.NDArray[np.int64]], Matrix]] = [encoded.__getitem__]

@@ -5,6 +5,7 @@ over the real engine, talking real HTTP to a fake Bot API server on 127.0.0.1.""
 from __future__ import annotations
 
 import contextlib
+import shutil
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -17,8 +18,10 @@ from bot.settings import Settings, load_settings
 from bot.telegram.app import App, build_application, started
 from bot.telegram.botlog import BotLog
 from embeddings import Engine, SentenceTransformerEncoder
+from embeddings.index.indexer import build_index
 from embeddings.index.stores import open_store
 
+from ..helpers import DATA
 from .fake_telegram import FakeTelegram
 
 ADMIN_ID = 4242
@@ -78,3 +81,13 @@ def start_bot(
         log.close()
 
     return start
+
+
+@pytest.fixture
+def small_archive(tmp_path: Path, encoder: SentenceTransformerEncoder) -> tuple[Path, Path]:
+    """One article, indexed with the real model (an index of seconds, not of minutes)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(DATA / "000_ce1b1adc1bd8e6a9.txt", data)
+    build_index([data], open_store(tmp_path / "index"), encoder)
+    return data, tmp_path / "index"
