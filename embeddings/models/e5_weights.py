@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib.util
 import struct
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -71,13 +72,12 @@ class E5Weights:
         count, self.bos, self.eos, self.pad, self.unk = struct.unpack_from("<5i", raw, at)
         (blob_bytes,) = struct.unpack_from("<Q", raw, at + 20)
         at += 28
-        offsets = np.frombuffer(raw, np.uint32, count + 1, at)
+        self._offsets = np.frombuffer(raw, np.uint32, count + 1, at)
         at += 4 * (count + 1)
-        self.scores: Floats = np.frombuffer(raw, np.float32, count, at).copy()
+        self.scores: Floats = np.frombuffer(raw, np.float32, count, at)
         at += 4 * count
-        blob = bytes(raw[at : at + blob_bytes])
+        self._pieces_at = (at, blob_bytes)
         at += blob_bytes
-        self.pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(count)]
         mapped, map_bytes = struct.unpack_from("<iI", raw, at)
         at += 8
         self.normalisation = _normalisation(bytes(raw[at : at + map_bytes]), mapped)
@@ -92,6 +92,13 @@ class E5Weights:
             dtype, size, offset, _nbytes = struct.unpack_from("<BIQQ", raw, at)
             at += 21
             self._tensors[name] = _Tensor(dtype, size, offset)
+
+    def pieces(self) -> list[str]:
+        """The vocabulary's pieces, in id order (decoded on demand: 250,000 strings)."""
+        at, size = self._pieces_at
+        blob = bytes(self._data[at : at + size])
+        ends = self._offsets.tolist()
+        return [blob[start:end].decode("utf-8") for start, end in pairwise(ends)]
 
     def tensor(self, name: str, columns: int = 1) -> Floats:
         """A float32 copy of tensor `name` with `columns` columns (Q4 ones dequantized)."""

@@ -1,4 +1,5 @@
-"""Text → unit vectors through ONNX Runtime. The only module that imports onnxruntime and onnx.
+"""Text → unit vectors through ONNX Runtime. The only module that imports onnxruntime (and onnx,
+but for `e5_onnx`, which writes its graph with it); its cache and int8 steps serve both.
 
 The same model as embeddings/encoder.py (same tokenizer, same 256-token window, mean pooling
 over the attention mask, L2 normalisation) exported once with torch.onnx from the weights on
