@@ -92,10 +92,17 @@ class Settings(BaseSettings):
         return value
 
 
+def encoder_kind(settings: Settings) -> str:
+    """The configured encoder; torch when only a GPU device is named (the ONNX encoders run on
+    the CPU only, and the default should not turn `--device cuda` into an error)."""
+    gpu = settings.device not in (None, "cpu")
+    return "torch" if gpu and "encoder" not in settings.model_fields_set else settings.encoder
+
+
 def encoder_from(settings: Settings) -> Encoder:
     """The encoder the settings name (an index records it and only loads with the same one)."""
     return load_encoder(
-        settings.encoder,
+        encoder_kind(settings),
         settings.model,
         device=settings.device,
         cache_dir=settings.encoder_cache or settings.index_dir / "encoders",
@@ -107,7 +114,7 @@ def multilingual_from(settings: Settings) -> MultilingualModel | None:
     if not settings.multilingual:
         return None
     return load_multilingual(
-        settings.encoder, cache_dir=settings.encoder_cache or settings.index_dir / "encoders"
+        encoder_kind(settings), cache_dir=settings.encoder_cache or settings.index_dir / "encoders"
     )
 
 

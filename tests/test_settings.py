@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import SettingsError, load_settings
+from bot.settings import SettingsError, encoder_kind, load_settings
 
 
 def test_defaults() -> None:
@@ -57,6 +57,9 @@ def test_encoder_and_device_come_from_the_environment(monkeypatch: pytest.Monkey
     monkeypatch.setenv("NEWSDESK_DEVICE", "cuda")
     settings = load_settings()
     assert (settings.encoder, settings.device) == ("torch", "cuda")
+    monkeypatch.delenv("NEWSDESK_ENCODER")
+    assert encoder_kind(load_settings()) == "torch"  # a GPU named alone keeps its encoder
+    assert encoder_kind(load_settings(device="cpu")) == "onnx-int8"
     monkeypatch.setenv("NEWSDESK_ENCODER", "tensorrt")
     with pytest.raises(SettingsError, match="NEWSDESK_ENCODER"):
         load_settings()
