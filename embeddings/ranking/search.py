@@ -29,8 +29,7 @@ import numpy.typing as npt
 from embeddings.index.backend import IndexGeneration, VectorSpace
 from embeddings.index.lexical import QueryTerms, tokenize
 from embeddings.index.rows import StoredPassage
-from embeddings.models.encoder import Encoder
-from embeddings.models.multilingual import MultilingualEncoder
+from embeddings.models.encoder import Encoder, MultilingualModel
 from embeddings.ranking.fusion import Calibration, Weights, fuse, fuse_crosslingual
 from embeddings.ranking.speaker_intent import asked_speaker, passage_speaker, speaker_match
 from embeddings.ranking.weights import shipped
@@ -126,7 +125,7 @@ class Searcher:
         encoder: Encoder,
         weights: Weights | None = None,
         calibration: Calibration | None = None,
-        multilingual: MultilingualEncoder | None = None,
+        multilingual: MultilingualModel | None = None,
     ) -> None:
         self.generation = generation
         self.encoder = encoder
