@@ -25,6 +25,7 @@ from embeddings import (
     NewsdeskError,
 )
 from embeddings.feeds.poller import feed_list, refresh
+from embeddings.ingest.articles import Article, discover, parse_file
 from embeddings.text.language import is_english
 
 
@@ -106,6 +107,14 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="DIR",
         help="build the corpus's index here and reuse it next time (default: a temporary one)",
+    )
+    evaluate.add_argument(
+        "--dates-from",
+        type=Path,
+        nargs="+",
+        default=[],
+        metavar="PATH",
+        help="article files the corpus was cut from: its articles get their dates",
     )
     evaluate.set_defaults(handler=_eval)
 
@@ -209,6 +218,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         on_query,
         engine.multilingual,
         keep,
+        _articles_in(args.dates_from),
     )
     if bar is not None:
         bar.close()
@@ -226,6 +236,13 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         cells = [column.get(key) for column in columns.values()]
         print(f"{key:<14}" + "".join(f"{_shown(key, cell):>12}" for cell in cells))
     return 0
+
+
+def _articles_in(paths: Sequence[Path]) -> list[Article]:
+    found, problems = discover(paths)
+    if problems:
+        raise NewsdeskError("; ".join(problems))
+    return [article for _, path in found for article in parse_file(path).articles]
 
 
 def _shown(key: str, value: object) -> str:
