@@ -32,7 +32,9 @@ from embeddings.ingest.upload import (
 from embeddings.models.encoder import Encoder
 from embeddings.models.multilingual import MultilingualEncoder
 from embeddings.ranking.search import Answer, Searcher
+from embeddings.ranking.timeline import Timeline, timeline
 from embeddings.text.language import load_identifier
+from embeddings.text.when import TimeScope
 
 DEFAULT_MAX_QUESTION_CHARS = 1000
 
@@ -171,8 +173,18 @@ class Engine:
             )
         return text
 
-    def search(self, question: str, top: int = 3) -> Answer:
-        return self._current().search(self.check_question(question), top=top)
+    def search(
+        self, question: str, top: int = 3, scope: TimeScope | None = None, source: str | None = None
+    ) -> Answer:
+        """The best `top` passages; within `scope` (a period) and `source` when given, besides
+        any period the question itself names."""
+        return self._current().search(self.check_question(question), top, scope, source)
+
+    def timeline(
+        self, question: str, scope: TimeScope | None = None, source: str | None = None
+    ) -> Timeline:
+        """One answering passage per article, oldest first (see ranking.timeline)."""
+        return timeline(self._current(), self.check_question(question), scope=scope, source=source)
 
     def article(self, article_id: str) -> Article | None:
         """The whole article (all its paragraphs), as indexed."""

@@ -6,6 +6,7 @@ Engine errors become one line on stderr and a non-zero exit; `--debug` shows the
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import sys
@@ -16,17 +17,20 @@ from typing import Any
 from tqdm import tqdm
 
 from bot.cli.progressbar import ProgressBar
-from bot.cli.render import json_answer, terminal_answer
+from bot.cli.render import json_answer, json_timeline, terminal_answer, terminal_timeline
 from bot.settings import Settings, feed_poller, index_store, load_settings, make_engine
 from bot.text import human_date, poll_text
 from embeddings import (
     BuildSummary,
     IndexMissingError,
     NewsdeskError,
+    TimeScope,
+    asks_for_timeline,
 )
 from embeddings.feeds.poller import feed_list, refresh
 from embeddings.ingest.articles import Article, discover, parse_file
 from embeddings.text.language import is_english
+from embeddings.text.when import period_label
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -94,6 +98,14 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--top", type=_positive, default=3, help="results to show (default 3)")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--data-dir", type=Path, help="articles to index on first use")
+    ask.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="articles from this date")
+    ask.add_argument("--until", type=_day, metavar="YYYY-MM-DD", help="articles up to this date")
+    ask.add_argument("--source", help="articles from this source only (e.g. Wikinews)")
+    ask.add_argument(
+        "--timeline",
+        action="store_true",
+        help="one passage per article, oldest first (automatic for 'what has X said about Y')",
+    )
     ask.set_defaults(handler=_ask)
 
     evaluate = commands.add_parser(
@@ -141,6 +153,13 @@ def _positive(value: str) -> int:
     return number
 
 
+def _day(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a date like 2024-03-31") from None
+
+
 def _print_summary(summary: BuildSummary, out: Callable[[str], None]) -> None:
     for problem in summary.problems:
         out(f"skipped {problem}")
@@ -178,7 +197,15 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         # English first, so the first answer comes in about two minutes, not eight.
         _stderr(f"No index yet: building one from {settings.data_dir} (only this once).")
         _print_summary(engine.build([settings.data_dir], ProgressBar(), english_only=True), _stderr)
-    answer = engine.search(args.question, top=args.top)
+    scope = None
+    if args.since or args.until:
+        scope = TimeScope(args.since, args.until, label=period_label(args.since, args.until))
+    if args.timeline or asks_for_timeline(args.question):
+        found = engine.timeline(args.question, scope, args.source)
+        as_json = json.dumps(json_timeline(found), ensure_ascii=False, indent=2)
+        print(as_json if args.json else terminal_timeline(found), end="\n" if args.json else "")
+        return 0
+    answer = engine.search(args.question, args.top, scope, args.source)
     # is_english last: it loads the language identifier, needless when nothing would be said.
     if engine.multilingual and not engine.reads_other_languages() and not is_english(args.question):
         _stderr("Questions in other languages need multilingual vectors: run `newsdesk index`.")

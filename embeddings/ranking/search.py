@@ -33,8 +33,8 @@ from embeddings.index.rows import StoredPassage
 from embeddings.models.encoder import Encoder
 from embeddings.models.multilingual import MultilingualEncoder
 from embeddings.ranking.fusion import Calibration, Weights, fuse, fuse_crosslingual
-from embeddings.ranking.time_filter import search_within
 from embeddings.ranking.speaker_intent import asked_speaker, passage_speaker, speaker_match
+from embeddings.ranking.time_filter import search_within
 from embeddings.ranking.weights import shipped
 from embeddings.text.language import is_english
 from embeddings.text.when import TimeScope

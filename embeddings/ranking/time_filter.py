@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,26 +31,37 @@ if TYPE_CHECKING:
     from embeddings.ranking.search import Answer, Ranking, Searcher
 
 DEEPER = 4  # a filtered search reads this many times the usual candidates
-PREFERENCE = 1.5  # most a newest/earliest passage gains on the fused score (fitted: docs/time.md)
+PREFERENCE = 3.0  # most a newest/earliest passage gains on the fused score (docs/time.md)
 PREFERENCE_POOL = 10  # the most relevant passages the preference orders
 NEAREST = 3  # dates offered when nothing in the period answers
 
 
-def search_within(
+@dataclass(frozen=True, slots=True)
+class ScopedRanking:
+    """A question's candidates within its period and source, best first (preference applied)."""
+
+    text: str  # the question without its time expression
+    scope: TimeScope | None  # what was read from the question and given, combined
+    filters: bool  # whether a period or a source dropped candidates
+    ranking: Ranking  # the kept candidates
+    unfiltered: Ranking  # every candidate, as ranked before the filter
+
+
+def scoped_ranking(
     searcher: Searcher,
     question: str,
-    top: int,
     scope: TimeScope | None = None,
     source: str | None = None,
-) -> Answer:
-    """`searcher.search`: the question's own time expression read and combined with `scope`
-    (the caller's period, e.g. the command line's --since/--until) and `source`."""
-    from embeddings.ranking.search import CANDIDATES  # noqa: PLC0415 - search imports this
+) -> ScopedRanking:
+    """The question's own time expression read and combined with `scope` (the caller's
+    period, e.g. the command line's --since/--until) and `source`, and the ranking within."""
+    from embeddings.ranking.search import CANDIDATES
 
     timed = read_time(question, archive_today(searcher))
     asked = _combined(timed.scope, scope)
     if asked is None and source is None:
-        return searcher.answer(question, searcher.rank(question), top)
+        ranking = searcher.rank(question)
+        return ScopedRanking(question, None, False, ranking, ranking)
     text = timed.text or question
     filters = source is not None or (asked is not None and asked.filters)
     ranking = searcher.rank(text, CANDIDATES * DEEPER if filters else CANDIDATES)
@@ -63,11 +75,27 @@ def search_within(
         fused += _preference(fused, keep, [p.date for p in passages], asked.order == "latest")
     kept = np.flatnonzero(keep)
     order = kept[np.argsort(-fused[kept], kind="stable")]
-    answer = searcher.answer(question, _take(ranking, order, fused), top)
-    answer = dataclasses.replace(answer, scope=asked)
-    if not filters or answer.answered or asked is None:
+    return ScopedRanking(text, asked, filters, take(ranking, order, fused), ranking)
+
+
+def search_within(
+    searcher: Searcher,
+    question: str,
+    top: int,
+    scope: TimeScope | None = None,
+    source: str | None = None,
+) -> Answer:
+    """`searcher.search`: the best `top` passages of the scoped ranking; declined within a
+    period, with the nearest dates outside it that do answer."""
+    scoped = scoped_ranking(searcher, question, scope, source)
+    answer = searcher.answer(question, scoped.ranking, top)
+    asked = scoped.scope
+    if asked is None:
         return answer
-    outside = searcher.answer(text, ranking, top)
+    answer = dataclasses.replace(answer, scope=asked)
+    if not scoped.filters or answer.answered:
+        return answer
+    outside = searcher.answer(scoped.text, scoped.unfiltered, top)
     if not outside.answered:
         return answer
     dates = sorted({r.date[:10] for r in outside.results if r.date}, key=asked.distance)
@@ -75,7 +103,7 @@ def search_within(
 
 
 def archive_today(searcher: Searcher) -> dt.date:
-    """"Today" for relative dates: the real today, or the archive's newest article date when
+    """Today, for relative dates: the real today, or the archive's newest article date when
     the archive stops earlier (a sample archive, or feeds that stopped)."""
     if searcher.today is None:
         newest = searcher.generation.catalogue().last_date
@@ -116,7 +144,7 @@ def _preference(
     return bonus
 
 
-def _take(ranking: Ranking, order: np.ndarray, fused: np.ndarray) -> Ranking:
+def take(ranking: Ranking, order: np.ndarray, fused: np.ndarray) -> Ranking:
     """The ranking's candidates `order` (indices into it), with `fused` as their scores."""
 
     def pick(values: np.ndarray | None) -> np.ndarray | None:

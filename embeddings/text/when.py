@@ -78,9 +78,7 @@ _FIRST = re.compile(
     re.IGNORECASE,
 )
 # "the first country ... in the archive": first in the archive's time line.
-_FIRST_IN_ARCHIVE = re.compile(
-    r"\bthe\s+first\b(?=.*\b(?:in|on)\s+the\s+archive\b)", re.IGNORECASE
-)
+_FIRST_IN_ARCHIVE = re.compile(r"\bthe\s+first\b(?=.*\b(?:in|on)\s+the\s+archive\b)", re.IGNORECASE)
 _IN_ARCHIVE = re.compile(_ARCHIVE.removesuffix("?"), re.IGNORECASE)
 _SEASONS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11),
             "winter": (12, 2)}  # fmt: skip
@@ -210,7 +208,7 @@ def _period(kind: str, match: re.Match[str], today: dt.date) -> TimeScope | None
 
 def _span(text: str, today: dt.date) -> tuple[dt.date, dt.date, str] | None:
     """The first and last day a written date covers, with its granularity."""
-    import dateparser  # noqa: PLC0415 - imported on the first question that names a date
+    import dateparser
 
     text = text.strip().rstrip(".")
     if re.fullmatch(_YEAR, text):
@@ -218,7 +216,7 @@ def _span(text: str, today: dt.date) -> tuple[dt.date, dt.date, str] | None:
         return dt.date(year, 1, 1), dt.date(year, 12, 31), "year"
     base = dt.datetime.combine(today, dt.time())
     settings = {"RELATIVE_BASE": base, "PREFER_DAY_OF_MONTH": "first"}
-    parsed = dateparser.parse(text, languages=["en"], settings=settings)  # type: ignore[arg-type]
+    parsed = dateparser.parse(text, languages=["en"], settings=settings)
     if parsed is None:
         return None
     day = parsed.date()
