@@ -21,13 +21,14 @@ _BRIDGE = (
     "The city council voted to close the old river bridge for repairs, the mayor said. "
     "Traffic will be sent over the north crossing while the work lasts."
 )
+_REPAIRS = "for repairs"
 ARTICLES = [
     {"id": "bridge-2021", "title": "Council closes the river bridge", "date": "2021-03-10",
-     "source": "City Gazette", "paragraphs": [_BRIDGE.replace("for repairs", "for repairs in spring")]},
+     "source": "City Gazette", "paragraphs": [_BRIDGE.replace(_REPAIRS, "for repairs in spring")]},
     {"id": "bridge-2023", "title": "Council closes the river bridge again", "date": "2023-03-14",
-     "source": "River News", "paragraphs": [_BRIDGE.replace("for repairs", "for repairs once more")]},
+     "source": "River News", "paragraphs": [_BRIDGE.replace(_REPAIRS, "for repairs once more")]},
     {"id": "bridge-undated", "title": "Council closes the river bridge", "source": "City Gazette",
-     "paragraphs": [_BRIDGE.replace("for repairs", "for repairs, it was reported")]},
+     "paragraphs": [_BRIDGE.replace(_REPAIRS, "for repairs, it was reported")]},
     {"id": "harbour-2022", "title": "Harbour ferry timetable", "date": "2022-06-01",
      "source": "River News", "paragraphs": ["The harbour ferry will sail every hour in summer."]},
 ]  # fmt: skip
@@ -58,7 +59,8 @@ def test_a_period_in_the_question_picks_the_article_of_that_date(
     assert answer.results[0].article_id == article
     # Only articles dated inside the period: the other year and the undated copy are out.
     assert {r.article_id for r in answer.results} == {article}
-    assert answer.scope is not None and answer.scope.label in when
+    assert answer.scope is not None
+    assert answer.scope.label in when
 
 
 def test_without_time_every_copy_competes(tiny_engine: Engine) -> None:
@@ -76,7 +78,8 @@ def test_recency_words_prefer_the_newest_or_earliest_without_filtering(
 ) -> None:
     answer = tiny_engine.search(f"{when} why the city council closed the river bridge?", top=5)
     assert answer.results[0].article_id == article
-    assert answer.scope is not None and not answer.scope.filters
+    assert answer.scope is not None
+    assert not answer.scope.filters
     assert len({r.article_id for r in answer.results}) > 1  # a preference, not a filter
 
 
