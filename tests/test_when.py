@@ -87,10 +87,17 @@ D = dt.date
         ),
         (
             "Who met after his December 2021 call?",
-            D(2022, 1, 1),
+            D(2021, 12, 1),
             None,
-            "since January 2022",
+            "since December 2021",
             "Who met call?",
+        ),
+        (
+            "What was announced after 2022?",
+            D(2023, 1, 1),
+            None,
+            "since 2023",
+            "What was announced?",
         ),
         (
             "What did the White House say last week?",

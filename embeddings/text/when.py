@@ -56,7 +56,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             rf"(?P<b>{_DATE})",
         ),
         ("since", rf"\b(?:since|from)\s+(?:the\s+(?:start|beginning)\s+of\s+)?(?P<a>{_DATE})"),
-        # "after 2022", "after his December 2021 call": from the day after that period.
+        # "after 2022": from the day after that period; "after the 2011 disaster", "after his
+        # December 2021 call": from that period's start (the event may be late in it).
         ("since", rf"\bafter\s+(?:[\w'’-]+\s+){{0,3}}?(?P<a>{_DATE})"),
         ("before", rf"\b(?:before|until|prior\s+to)\s+(?P<a>{_DATE})"),
         ("in", rf"\b(?:in|during|on|of|at|around|throughout)\s+{_PART}(?P<a>{_DATE})"),
@@ -193,7 +194,8 @@ def _period(kind: str, match: re.Match[str], today: dt.date) -> TimeScope | None
                 return None
         return TimeScope(first[0], last[1], label=period_label(first[0], last[1]))
     if kind == "since":
-        since = first[0] if not match.group(0).lower().startswith("after") else _next(first[1])
+        lead = match.string[match.start() : match.start("a")].split()
+        since = _next(first[1]) if [w.lower() for w in lead] == ["after"] else first[0]
         return TimeScope(since, None, label=f"since {_name(since, first[2])}")
     if kind == "before":
         until = first[0] - dt.timedelta(days=1)
