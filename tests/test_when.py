@@ -179,6 +179,14 @@ def test_no_time_where_none_is_said(question: str) -> None:
     assert read_time(question, TODAY).text == question
 
 
+def test_an_occasion_dated_by_the_period_leaves_the_main_clause_to_match() -> None:
+    timed = read_time("When Biden and Xi met in November 2022, who would visit China?", TODAY)
+    assert timed.text == "Who would visit China?"
+    # Without a period inside it, the opening clause stays.
+    kept = "When Biden and Xi met, who would visit China in 2022?"
+    assert read_time(kept, TODAY).text == "When Biden and Xi met, who would visit China?"
+
+
 def test_an_explicit_period_holds_only_dated_articles_inside_it() -> None:
     scope = read_time("What happened in March 2023?", TODAY).scope
     assert scope is not None

@@ -80,6 +80,7 @@ _FIRST = re.compile(
 )
 # "the first country ... in the archive": first in the archive's time line.
 _FIRST_IN_ARCHIVE = re.compile(r"\bthe\s+first\b(?=.*\b(?:in|on)\s+the\s+archive\b)", re.IGNORECASE)
+_OCCASION = re.compile(r"(?:when|as|while|at|during)\b[^,?]*,\s*", re.IGNORECASE)
 _IN_ARCHIVE = re.compile(_ARCHIVE.removesuffix("?"), re.IGNORECASE)
 _SEASONS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11),
             "winter": (12, 2)}  # fmt: skip
@@ -144,6 +145,11 @@ def read_time(question: str, today: dt.date) -> TimedQuestion:
         if scope is None:
             continue
         rest = _cut(question, match)
+        occasion = _OCCASION.match(question)
+        if occasion is not None and match.end() <= occasion.end():
+            # "When Biden and Xi met in November 2022, which official …": with the period
+            # filtered, the occasion names the article, not the answer; the main clause asks.
+            rest = question[occasion.end() :]
         order = _order(rest)
         if order is not None:
             scope = TimeScope(scope.since, scope.until, order[0], scope.label)
