@@ -163,10 +163,15 @@ def read_time(question: str, today: dt.date) -> TimedQuestion:
 
 
 def _order(question: str) -> tuple[Order, str] | None:
-    for order, pattern in (("earliest", _FIRST), ("latest", _LATEST), ("latest", _LAST)):
+    orders: tuple[tuple[Order, re.Pattern[str]], ...] = (
+        ("earliest", _FIRST),
+        ("latest", _LATEST),
+        ("latest", _LAST),
+    )
+    for order, pattern in orders:
         match = pattern.search(question)
         if match is not None:
-            return order, _IN_ARCHIVE.sub("", _cut(question, match))  # type: ignore[return-value]
+            return order, _IN_ARCHIVE.sub("", _cut(question, match))
     match = _FIRST_IN_ARCHIVE.search(question)
     if match is not None:
         return "earliest", _IN_ARCHIVE.sub("", question)
@@ -239,10 +244,9 @@ def _part(part: str, since: dt.date, until: dt.date) -> tuple[dt.date, dt.date]:
     """A part of a year or month: its first or last third, middle, or a season."""
     for season, (first, last) in _SEASONS.items():
         if season in part:
-            year = since.year
+            year = since.year  # winter: December of the year before to February
             start = dt.date(year if first != 12 else year - 1, first, 1)
-            end_year = year
-            return start, dt.date(end_year, last, calendar.monthrange(end_year, last)[1])
+            return start, dt.date(year, last, calendar.monthrange(year, last)[1])
     span = (until - since).days + 1
     third = dt.timedelta(days=span // 3)
     if any(word in part for word in ("start", "beginning", "early")):
