@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli.commands import main
-from embeddings import Engine, TimeScope, open_store
+from embeddings import Article, Engine, TimeScope, open_store
 from embeddings.models.tiny import TinyEncoder
+from embeddings.ranking.evaluate import with_dates
 
 _BRIDGE = (
     "The city council voted to close the old river bridge for repairs, the mayor said. "
@@ -145,3 +146,16 @@ def test_cli_timeline_lists_dates_in_order(
     out = capsys.readouterr().out
     assert out.startswith(f"Timeline: {question}")
     assert out.index("10 Mar 2021") < out.index("14 Mar 2023")
+
+
+def test_an_evaluation_corpus_takes_its_dates_from_the_archive() -> None:
+    corpus = [Article("a", "A", ("first a",)), Article("renamed", "B", ("first b",)),
+              Article("c", "C", ("first c",))]  # fmt: skip
+    archive = [
+        Article("a", "A", ("first a",), date="2021-01-01"),
+        Article("b-file", "B", ("first b", "more"), date="2022-02-02", source="S"),
+    ]
+    dated = with_dates(corpus, archive)
+    assert [(a.date, a.source) for a in dated] == [
+        ("2021-01-01", None), ("2022-02-02", "S"), (None, None)
+    ]  # fmt: skip
