@@ -27,6 +27,8 @@ from embeddings.ingest.articles import SUPPORTED_SUFFIXES, Article, parse_file
 from embeddings.models.encoder import DEFAULT_MODEL, Encoder
 from embeddings.models.torch_encoder import SentenceTransformerEncoder
 from embeddings.ranking.search import Answer, Result
+from embeddings.ranking.timeline import Timeline, asks_for_timeline
+from embeddings.text.when import TimeScope
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -55,6 +57,9 @@ __all__ = [
     "QuestionError",
     "Result",
     "SentenceTransformerEncoder",
+    "TimeScope",
+    "Timeline",
+    "asks_for_timeline",
     "open_store",
     "parse_file",
 ]

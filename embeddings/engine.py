@@ -38,8 +38,10 @@ from embeddings.ingest.upload import (
 )
 from embeddings.models.encoder import Encoder, MultilingualModel
 from embeddings.ranking.search import Answer, Searcher
+from embeddings.ranking.timeline import Timeline, timeline
 from embeddings.text.language import is_english, load_identifier
 from embeddings.text.questions import check_question
+from embeddings.text.when import TimeScope
 
 DEFAULT_MAX_QUESTION_CHARS = 1000
 
@@ -217,14 +219,30 @@ class Engine:
         """The question, trimmed; QuestionError when it is empty or too long."""
         return check_question(question, self.max_question_chars)
 
-    def search(self, question: str, top: int = 3) -> Answer:
-        """MultilingualPendingError for a question in another language while the index lacks
-        the multilingual vectors: MiniLM would return English noise for it."""
+    def search(
+        self, question: str, top: int = 3, scope: TimeScope | None = None, source: str | None = None
+    ) -> Answer:
+        """The best `top` passages; within `scope` (a period) and `source` when given, besides
+        any period the question itself names."""
+        searcher, question = self._searcher_for(question)
+        return searcher.search(question, top, scope, source)
+
+    def timeline(
+        self, question: str, scope: TimeScope | None = None, source: str | None = None
+    ) -> Timeline:
+        """One answering passage per article, oldest first (see ranking.timeline)."""
+        searcher, question = self._searcher_for(question)
+        return timeline(searcher, question, scope=scope, source=source)
+
+    def _searcher_for(self, question: str) -> tuple[Searcher, str]:
+        """The current searcher and the checked question; MultilingualPendingError for a
+        question in another language while the index lacks the multilingual vectors (MiniLM
+        would return English noise for it)."""
         searcher, question = self._current(), self.check_question(question)
         missing = self.multilingual is not None and searcher.multilingual is None
         if missing and not is_english(question):
             raise MultilingualPendingError(self.backfill_status())
-        return searcher.search(question, top=top)
+        return searcher, question
 
     def backfill_status(self) -> str:
         """What to tell someone who needs the missing multilingual vectors."""

@@ -38,12 +38,13 @@ def test_ask_json_answers_wang_yi_first(shipped_copy: tuple[Path, Path]) -> None
     done = run_cli("ask", WANG_YI_QUESTION, "--json", env={"NEWSDESK_INDEX_DIR": str(index_dir)})
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
-    assert set(answer) == {"question", "answered", "results"}
+    assert set(answer) == {"question", "answered", "period", "nearest_dates", "results"}
     assert answer["answered"] is True
     assert answer["question"] == WANG_YI_QUESTION
     top = answer["results"][0]
     assert set(top) == {
-        "article_id", "title", "date", "url", "text", "asked", "answer_sentence", "score"
+        "article_id", "title", "date", "source", "url", "text", "asked", "answer_sentence",
+        "score",
     }  # fmt: skip
     assert top["answer_sentence"] == WANG_YI_UN
     assert top["date"] == "2023-02-22"

@@ -6,6 +6,7 @@ Engine errors become one line on stderr and a non-zero exit; `--debug` shows the
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import signal
@@ -17,7 +18,7 @@ from typing import Any
 from tqdm import tqdm
 
 from bot.cli.progressbar import ProgressBar
-from bot.cli.render import json_answer, terminal_answer
+from bot.cli.render import json_answer, json_timeline, terminal_answer, terminal_timeline
 from bot.redact import Redactor
 from bot.settings import (
     Settings,
@@ -32,10 +33,14 @@ from embeddings import (
     BuildSummary,
     IndexMissingError,
     NewsdeskError,
+    TimeScope,
+    asks_for_timeline,
 )
 from embeddings.feeds.poller import feed_list, refresh
 from embeddings.index.stopping import Stop
+from embeddings.ingest.articles import Article, discover, parse_file
 from embeddings.text.questions import check_question
+from embeddings.text.when import period_label
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -111,6 +116,14 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--top", type=_positive, default=3, help="results to show (default 3)")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--data-dir", type=Path, help="articles to index on first use")
+    ask.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="articles from this date")
+    ask.add_argument("--until", type=_day, metavar="YYYY-MM-DD", help="articles up to this date")
+    ask.add_argument("--source", help="articles from this source only (e.g. Wikinews)")
+    ask.add_argument(
+        "--timeline",
+        action="store_true",
+        help="one passage per article, oldest first (automatic for 'what has X said about Y')",
+    )
     ask.set_defaults(handler=_ask)
 
     evaluate = commands.add_parser(
@@ -124,6 +137,14 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="DIR",
         help="build the corpus's index here and reuse it next time (default: a temporary one)",
+    )
+    evaluate.add_argument(
+        "--dates-from",
+        type=Path,
+        nargs="+",
+        default=[],
+        metavar="PATH",
+        help="article files the corpus was cut from: its articles get their dates",
     )
     evaluate.set_defaults(handler=_eval)
 
@@ -148,6 +169,13 @@ def _positive(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
     return number
+
+
+def _day(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a date like 2024-03-31") from None
 
 
 def _print_summary(summary: BuildSummary, out: Callable[[str], None]) -> None:
@@ -197,7 +225,15 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         # Both models, so that the bot and later commands never need a second, longer build.
         _stderr(f"No index yet: building one from {settings.data_dir} (only this once).")
         _print_summary(engine.build([settings.data_dir], ProgressBar()), _stderr)
-    answer = engine.search(args.question, top=args.top)
+    scope = None
+    if args.since or args.until:
+        scope = TimeScope(args.since, args.until, label=period_label(args.since, args.until))
+    if args.timeline or asks_for_timeline(args.question):
+        found = engine.timeline(args.question, scope, args.source)
+        as_json = json.dumps(json_timeline(found), ensure_ascii=False, indent=2)
+        print(as_json if args.json else terminal_timeline(found), end="\n" if args.json else "")
+        return 0
+    answer = engine.search(args.question, args.top, scope, args.source)
     if args.json:
         print(json.dumps(json_answer(answer), ensure_ascii=False, indent=2))
     else:
@@ -234,6 +270,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         on_query,
         engine.multilingual,
         keep,
+        _articles_in(args.dates_from),
     )
     if bar is not None:
         bar.close()
@@ -251,6 +288,13 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         cells = [column.get(key) for column in columns.values()]
         print(f"{key:<14}" + "".join(f"{_shown(key, cell):>12}" for cell in cells))
     return 0
+
+
+def _articles_in(paths: Sequence[Path]) -> list[Article]:
+    found, problems = discover(paths)
+    if problems:
+        raise NewsdeskError("; ".join(problems))
+    return [article for _, path in found for article in parse_file(path).articles]
 
 
 def _shown(key: str, value: object) -> str:

@@ -6,12 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.text import asked_line, citation_parts
-from embeddings import Answer
+from bot.when_text import entry_parts, nearest_line, period_line
+from embeddings import Answer, Timeline
 
 
 def terminal_answer(answer: Answer, mark: Callable[[str], str]) -> str:
     """Numbered results, the answering sentence passed through `mark`, each with its citation."""
-    lines: list[str] = []
+    lines = [line for line in (period_line(answer.scope), nearest_line(answer)) if line]
     if not answer.answered:
         lines.append(
             "No passage in the archive answers this with confidence "
@@ -44,11 +45,14 @@ def json_answer(answer: Answer) -> dict[str, Any]:
     return {
         "question": answer.question,
         "answered": answer.answered,
+        "period": period_line(answer.scope),
+        "nearest_dates": list(answer.nearest_dates),
         "results": [
             {
                 "article_id": r.article_id,
                 "title": r.title,
                 "date": r.date,
+                "source": r.source,
                 "url": r.url,
                 "text": r.text,
                 "asked": r.asked,
@@ -56,5 +60,39 @@ def json_answer(answer: Answer) -> dict[str, Any]:
                 "score": round(r.score, 4),
             }
             for r in answer.results
+        ],
+    }
+
+
+def terminal_timeline(found: Timeline) -> str:
+    """A timeline: per entry its date, its answer sentence and its citation."""
+    lines = [f"Timeline: {found.question}"]
+    period = period_line(found.scope)
+    if period:
+        lines.append(period)
+    if not found.entries:
+        lines.append("Nothing in the archive answers this.")
+    for result in found.entries:
+        date, sentence, cited = entry_parts(result)
+        lines += ["", f"{date}  {sentence}", f"   {cited}"]
+        if result.url:
+            lines.append(f"   {result.url}")
+    return "\n".join(lines) + "\n"
+
+
+def json_timeline(found: Timeline) -> dict[str, Any]:
+    return {
+        "question": found.question,
+        "period": period_line(found.scope),
+        "timeline": [
+            {
+                "date": r.date,
+                "article_id": r.article_id,
+                "title": r.title,
+                "source": r.source,
+                "url": r.url,
+                "answer_sentence": r.answer_sentence,
+            }
+            for r in found.entries
         ],
     }

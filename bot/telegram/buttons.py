@@ -1,5 +1,5 @@
-"""The buttons under an answer (More, Full article, closest matches, 👍/👎) and what pressing
-them does. Their data is written and read by bot.telegram.callback_data."""
+"""The buttons under an answer (More, Full article, Timeline, closest matches, 👍/👎) and what
+pressing them does. Their data is written and read by bot.telegram.callback_data."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 
 from bot.telegram import render
 from bot.telegram.api import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from bot.telegram.callback_data import FullArticle, More, Vote, parse
+from bot.telegram.callback_data import FullArticle, More, TimelineOf, Vote, parse
 from bot.telegram.desk import Context, Desk, reply
 from bot.telegram.sessions import Session
 from embeddings import Answer
@@ -24,6 +24,9 @@ def answer_keyboard(token: str, result: Answer, per_page: int) -> InlineKeyboard
             first_row.insert(
                 0, InlineKeyboardButton("More", callback_data=More(token, per_page).data)
             )
+        # A topic reported at several dates can be read as a timeline.
+        if len({r.date for r in result.results if r.date}) > 1:
+            first_row.append(InlineKeyboardButton("Timeline", callback_data=TimelineOf(token).data))
         rows.append(first_row)
     elif result.results:
         rows.append(
@@ -65,6 +68,10 @@ async def press(update: Update, context: Context) -> None:
         case FullArticle():
             await query.answer()
             await _send_article(update, session, desk)
+        case TimelineOf():
+            await query.answer()
+            found = await asyncio.to_thread(desk.engine.timeline, session.answer.question)
+            await reply(update, render.timeline_html(found))
 
 
 async def _send_page(

@@ -2,8 +2,9 @@
 
 A button carries what to do and the answer's session token (bot.telegram.sessions), within
 Telegram's 64 bytes: "m:<token>:<start>" (More, or the closest matches from `start`),
-"f:<token>" (Full article), "v:<token>:1" and "v:<token>:-1" (👍 and 👎). The client sends the
-data back and may have changed it, so `parse` accepts only these exact shapes.
+"f:<token>" (Full article), "t:<token>" (Timeline), "v:<token>:1" and "v:<token>:-1" (👍 and
+👎). The client sends the data back and may have changed it, so `parse` accepts only these
+exact shapes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Literal
 
 _MORE = re.compile(r"m:(?P<token>[^:]*):(?P<start>[0-9]{1,3})")
 _ARTICLE = re.compile(r"f:(?P<token>[^:]*)")
+_TIMELINE = re.compile(r"t:(?P<token>[^:]*)")
 _VOTE = re.compile(r"v:(?P<token>[^:]*):(?P<vote>1|-1)")
 
 
@@ -41,6 +43,17 @@ class FullArticle:
 
 
 @dataclass(frozen=True, slots=True)
+class TimelineOf:
+    """What the archive has said on the question's topic over time, oldest first."""
+
+    token: str
+
+    @property
+    def data(self) -> str:
+        return f"t:{self.token}"
+
+
+@dataclass(frozen=True, slots=True)
 class Vote:
     """Feedback on the answer: 1 for 👍, -1 for 👎."""
 
@@ -52,7 +65,7 @@ class Vote:
         return f"v:{self.token}:{self.vote}"
 
 
-Button = More | FullArticle | Vote
+Button = More | FullArticle | TimelineOf | Vote
 
 
 def parse(data: str) -> Button | None:
@@ -61,6 +74,8 @@ def parse(data: str) -> Button | None:
         return More(match["token"], int(match["start"]))
     if match := _ARTICLE.fullmatch(data):
         return FullArticle(match["token"])
+    if match := _TIMELINE.fullmatch(data):
+        return TimelineOf(match["token"])
     if match := _VOTE.fullmatch(data):
         return Vote(match["token"], 1 if match["vote"] == "1" else -1)
     return None

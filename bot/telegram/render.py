@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 from bot.telegram.botlog import Usage
 from bot.text import ASKED_CHARS, asked_line, citation_parts, human_date, trim_around
-from embeddings import Answer, Article, BuildProgress, BuildSummary, IndexStats, Result
+from bot.when_text import entry_parts, nearest_line, period_line
+from embeddings import Answer, Article, BuildProgress, BuildSummary, IndexStats, Result, Timeline
 from embeddings.feeds.state import FeedState
 
 TELEGRAM_LIMIT = 4096  # characters of visible text per message
@@ -83,12 +84,42 @@ def _results_html(results: Sequence[Result], first_number: int, room: int) -> st
 
 def answer_html(answer: Answer, results: Sequence[Result], first_number: int = 1) -> str:
     """One page of an answer. Declined answers never show passages here (see weak_html)."""
+    period = period_line(answer.scope)
     if not answer.answered:
+        nearest = nearest_line(answer)
+        if nearest:
+            return escape(nearest)
         return (
             "I couldn't find anything in the archive that answers that. "
             "Try other words, or a name, place or date from the story you have in mind."
         )
-    return _results_html(results, first_number, TELEGRAM_LIMIT)
+    if period is None:
+        return _results_html(results, first_number, TELEGRAM_LIMIT)
+    header = f"<i>{escape(period)}</i>\n\n"
+    return header + _results_html(results, first_number, TELEGRAM_LIMIT - visible_length(header))
+
+
+def timeline_html(found: Timeline) -> str:
+    """A timeline: per entry its date in bold, the answer sentence, and its citation."""
+    period = period_line(found.scope)
+    blocks = [f"<b>Timeline</b>{f' · <i>{escape(period)}</i>' if period else ''}"]
+    if not found.entries:
+        blocks.append("Nothing in the archive answers this.")
+    for result in found.entries:
+        date, sentence, _ = entry_parts(result)
+        blocks.append(f"<b>{escape(date)}</b> {escape(clip(sentence, 300))}\n"
+                      f"{citation_html(result)}")  # fmt: skip
+    return _whole_blocks(blocks)
+
+
+def _whole_blocks(blocks: Sequence[str]) -> str:
+    """As many whole blocks as fit in one message."""
+    kept: list[str] = []
+    for block in blocks:
+        if visible_length("\n\n".join([*kept, block])) > TELEGRAM_LIMIT:
+            break
+        kept.append(block)
+    return "\n\n".join(kept)
 
 
 _WEAK_HEADER = "<i>Closest matches — these do not answer the question:</i>\n\n"

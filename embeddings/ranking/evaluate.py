@@ -20,6 +20,7 @@ copied with its full stop still matches a sentence that ends in a quote mark).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
@@ -152,6 +153,20 @@ def load_beir(folder: Path) -> BeirSet:
     return BeirSet(corpus, queries, qrels, paragraphs, kinds, spans)
 
 
+def with_dates(corpus: Sequence[Article], archive: Sequence[Article]) -> list[Article]:
+    """The corpus articles, each with the date (and source) of its archive article, found by
+    id, else by first paragraph (a file named differently in the archive)."""
+    by_id = {a.id: a for a in archive}
+    by_text = {a.paragraphs[0]: a for a in archive if a.paragraphs}
+    dated = []
+    for article in corpus:
+        found = by_id.get(article.id) or by_text.get(article.paragraphs[0])
+        if found is not None:
+            article = dataclasses.replace(article, date=found.date, source=found.source)
+        dated.append(article)
+    return dated
+
+
 def sample_queries(data: BeirSet, limit: int | None) -> list[str]:
     """Query ids with judgements, in file order; a fixed seeded sample when limited."""
     ids = [q for q in data.queries if q in data.qrels]
@@ -215,11 +230,17 @@ def evaluate(
     on_query: Callable[[int, int], None] | None = None,
     multilingual: MultilingualModel | None = None,
     keep_index: IndexStore | None = None,
+    dated_by: Sequence[Article] = (),
 ) -> Report:
     """Build an index of the folder's corpus (temporary, or in `keep_index`, a directory or
     another store such as PostgreSQL, where a second run reuses its vectors), run its queries,
-    return the metrics (and, when the queries have kinds, the metrics per kind)."""
+    return the metrics (and, when the queries have kinds, the metrics per kind).
+
+    A BEIR corpus has no dates: `dated_by` (the archive the corpus was cut from) gives each
+    corpus article the date of the article with its id, or else with its first paragraph."""
     data = load_beir(folder)
+    if dated_by:
+        data = dataclasses.replace(data, corpus=with_dates(data.corpus, dated_by))
     query_ids = sample_queries(data, limit)
     asked: list[_Asked] = []
     timings: list[float] = []

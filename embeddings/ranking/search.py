@@ -19,6 +19,7 @@ model's best sentence is the one marked, and its similarities decide whether to 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,8 +33,10 @@ from embeddings.index.rows import StoredPassage
 from embeddings.models.encoder import Encoder, MultilingualModel
 from embeddings.ranking.fusion import Calibration, Weights, fuse, fuse_crosslingual
 from embeddings.ranking.speaker_intent import asked_speaker, passage_speaker, speaker_match
+from embeddings.ranking.time_filter import search_within
 from embeddings.ranking.weights import shipped
 from embeddings.text.language import is_english
+from embeddings.text.when import TimeScope
 
 Floats = npt.NDArray[np.float32]
 Rows = npt.NDArray[np.int64]
@@ -81,6 +84,12 @@ class Answer:
     answered: bool  # False: nothing relevant enough; results are the closest weak matches
     confidence: float  # calibrated probability that the first result answers the question
     results: list[Result]
+    # The period searched and/or the newest-or-earliest preference read from the question (or
+    # given by the caller); None when the question says nothing about time.
+    scope: TimeScope | None = None
+    # Declined under an explicit period: dates of articles outside it that do answer, nearest
+    # to the period first.
+    nearest_dates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +138,7 @@ class Searcher:
     ) -> None:
         self.generation = generation
         self.encoder = encoder
+        self.today: dt.date | None = None  # for relative dates: see time_filter.archive_today
         self.multilingual = multilingual if generation.multilingual is not None else None
         # English questions use the multilingual model's similarity too when it is there.
         english_only = self.multilingual is None
@@ -137,27 +147,28 @@ class Searcher:
             DEFAULT_CALIBRATION if english_only else MULTILINGUAL_CALIBRATION
         )
 
-    def signals(self, question: str) -> Signals:
-        """Every candidate for `question`, unordered, with each signal the fusion reads."""
+    def signals(self, question: str, depth: int = CANDIDATES) -> Signals:
+        """Every candidate for `question`, unordered, with each signal the fusion reads
+        (`depth` from each of the passage and BM25 lists, twice as many sentences)."""
         g = self.generation
         tokens = tokenize(question)
         query = g.lexical.query_terms(tokens)
         vector = self.encoder.encode([question])[0]
-        _, passage_hits = g.passages.search(vector, CANDIDATES)
-        _, sentence_hits = g.sentences.search(vector, CANDIDATES * 2)
+        _, passage_hits = g.passages.search(vector, depth)
+        _, sentence_hits = g.sentences.search(vector, depth * 2)
         lexical = g.lexical_scores(tokens)
         lists = [
             passage_hits[passage_hits >= 0],
             g.sentence_passage[sentence_hits[sentence_hits >= 0]],
-            lexical.top(CANDIDATES),
+            lexical.top(depth),
         ]
         other = None  # the multilingual model's question vector, when the index has its vectors
         if self.multilingual and g.multilingual is not None:
             other = self.multilingual.encode_query(question)
             ml_passages, ml_sentences = g.multilingual
-            ml_sentence_hits = ml_sentences.search(other, CANDIDATES * 2)[1]
+            ml_sentence_hits = ml_sentences.search(other, depth * 2)[1]
             lists += [
-                ml_passages.search(other, CANDIDATES)[1],
+                ml_passages.search(other, depth)[1],
                 g.sentence_passage[ml_sentence_hits[ml_sentence_hits >= 0]],
             ]
         candidates = np.unique(np.concatenate(lists))
@@ -185,9 +196,9 @@ class Searcher:
             multilingual=similar,
         )
 
-    def rank(self, question: str) -> Ranking:
+    def rank(self, question: str, depth: int = CANDIDATES) -> Ranking:
         """Every candidate for `question`, best first."""
-        s = self.signals(question)
+        s = self.signals(question, depth)
         if s.translated is not None:
             fused = fuse_crosslingual(s.translated, s.sentence, s.lexical, CROSSLINGUAL_WEIGHTS)
         else:
@@ -242,8 +253,15 @@ class Searcher:
         first = at_max[np.unique(owner[at_max], return_index=True)[1]]
         return rows[first].astype(np.int64), best.astype(np.float32)
 
-    def search(self, question: str, top: int = 3) -> Answer:
-        ranking = self.rank(question)
+    def search(self, question: str, top: int = 3, scope: TimeScope | None = None,
+               source: str | None = None) -> Answer:  # fmt: skip
+        """The best `top` passages for `question`, within the period or recency the question
+        names and the `scope` and `source` given (see `ranking.time_filter`)."""
+        return search_within(self, question, top, scope, source)
+
+    def answer(self, question: str, ranking: Ranking, top: int) -> Answer:
+        """The answer a ranking gives: its first `top` passages, near-duplicates set aside,
+        and whether the first is good enough to answer with."""
         if len(ranking.rows) == 0:
             return Answer(question, False, 0.0, [])
         # Enough of the ranking to fill `top` even after near-duplicates are set aside.

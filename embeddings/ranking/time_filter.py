@@ -1,0 +1,162 @@
+"""A search within a period, a source, or with a preference for the newest or earliest passage.
+
+- An explicit period ("in March 2023", `--since`) filters: the ranking is taken `DEEPER` times
+  deeper than usual (one search, a larger candidate pool) and passages dated outside the period
+  are dropped. A passage without a date is outside every explicit period: nothing places it
+  there, and a reader who asked for March 2023 should not be shown an undated page.
+- "latest", "most recent", "now" and "the first time" do not filter. Among the `PREFERENCE_POOL`
+  most relevant passages, the newest (or earliest) gains up to `PREFERENCE` on the fused score
+  (a sum of z-scores), in proportion to its date's rank among them: a bounded nudge between
+  passages that answer, never a decay over the whole archive.
+- Declined within a period: the same ranking without the filter says which dates outside the
+  period do answer, nearest first, so the reply can offer them.
+
+The time expression itself is taken out of the question before it is embedded and matched
+(`text.when.read_time`), relative to the archive's newest date when that is earlier than today.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from embeddings.text.when import TimeScope, read_time
+
+if TYPE_CHECKING:
+    from embeddings.index.rows import StoredPassage
+    from embeddings.ranking.search import Answer, Ranking, Searcher
+
+DEEPER = 4  # a filtered search reads this many times the usual candidates
+PREFERENCE = 3.0  # most a newest/earliest passage gains on the fused score (docs/time.md)
+PREFERENCE_POOL = 10  # the most relevant passages the preference orders
+NEAREST = 3  # dates offered when nothing in the period answers
+
+
+@dataclass(frozen=True, slots=True)
+class ScopedRanking:
+    """A question's candidates within its period and source, best first (preference applied)."""
+
+    text: str  # the question without its time expression
+    scope: TimeScope | None  # what was read from the question and given, combined
+    filters: bool  # whether a period or a source dropped candidates
+    ranking: Ranking  # the kept candidates
+    unfiltered: Ranking  # every candidate, as ranked before the filter
+
+
+def scoped_ranking(
+    searcher: Searcher,
+    question: str,
+    scope: TimeScope | None = None,
+    source: str | None = None,
+) -> ScopedRanking:
+    """The question's own time expression read and combined with `scope` (the caller's
+    period, e.g. the command line's --since/--until) and `source`, and the ranking within."""
+    from embeddings.ranking.search import CANDIDATES
+
+    timed = read_time(question, archive_today(searcher))
+    asked = _combined(timed.scope, scope)
+    if asked is None and source is None:
+        ranking = searcher.rank(question)
+        return ScopedRanking(question, None, False, ranking, ranking)
+    text = timed.text or question
+    filters = source is not None or (asked is not None and asked.filters)
+    ranking = searcher.rank(text, CANDIDATES * DEEPER if filters else CANDIDATES)
+    stored = searcher.generation.passage_rows([int(r) for r in ranking.rows])
+    passages = [stored[int(r)] for r in ranking.rows]
+    keep = np.array(
+        [(asked is None or asked.holds(p.date)) and _from(p, source) for p in passages], bool
+    )
+    fused = ranking.fused.copy()
+    if asked is not None and asked.order is not None:
+        fused += _preference(fused, keep, [p.date for p in passages], asked.order == "latest")
+    kept = np.flatnonzero(keep)
+    order = kept[np.argsort(-fused[kept], kind="stable")]
+    return ScopedRanking(text, asked, filters, take(ranking, order, fused), ranking)
+
+
+def search_within(
+    searcher: Searcher,
+    question: str,
+    top: int,
+    scope: TimeScope | None = None,
+    source: str | None = None,
+) -> Answer:
+    """`searcher.search`: the best `top` passages of the scoped ranking; declined within a
+    period, with the nearest dates outside it that do answer."""
+    scoped = scoped_ranking(searcher, question, scope, source)
+    answer = searcher.answer(question, scoped.ranking, top)
+    asked = scoped.scope
+    if asked is None:
+        return answer
+    answer = dataclasses.replace(answer, scope=asked)
+    if not scoped.filters or answer.answered:
+        return answer
+    outside = searcher.answer(scoped.text, scoped.unfiltered, top)
+    if not outside.answered:
+        return answer
+    dates = sorted({r.date[:10] for r in outside.results if r.date}, key=asked.distance)
+    return dataclasses.replace(answer, nearest_dates=tuple(dates[:NEAREST]))
+
+
+def archive_today(searcher: Searcher) -> dt.date:
+    """Today, for relative dates: the real today, or the archive's newest article date when
+    the archive stops earlier (a sample archive, or feeds that stopped)."""
+    if searcher.today is None:
+        newest = searcher.generation.catalogue().last_date
+        today = dt.date.today()
+        searcher.today = min(today, dt.date.fromisoformat(newest[:10])) if newest else today
+    return searcher.today
+
+
+def _combined(read: TimeScope | None, given: TimeScope | None) -> TimeScope | None:
+    if given is None:
+        return read
+    if read is None:
+        return given
+    narrowed = read.narrowed(given.since, given.until)
+    return dataclasses.replace(narrowed, order=read.order or given.order)
+
+
+def _from(passage: StoredPassage, source: str | None) -> bool:
+    return source is None or source.casefold() in (passage.source or "").casefold()
+
+
+def _preference(
+    fused: np.ndarray, keep: np.ndarray, dates: list[str | None], newest: bool
+) -> np.ndarray:
+    """Per candidate, what the newest/earliest preference adds: the `PREFERENCE_POOL` most
+    relevant dated candidates ranked by date, the preferred end gaining `PREFERENCE`."""
+    bonus = np.zeros(len(fused), np.float32)
+    kept = [int(i) for i in np.flatnonzero(keep)]
+    pool = sorted((i for i in kept if dates[i]), key=lambda i: -fused[i])[:PREFERENCE_POOL]
+    if len(pool) < 2:
+        return bonus
+    days = sorted({str(dates[i])[:10] for i in pool})
+    if len(days) < 2:
+        return bonus
+    for i in pool:
+        place = days.index(str(dates[i])[:10]) / (len(days) - 1)  # 0 oldest … 1 newest
+        bonus[i] = PREFERENCE * (place if newest else 1.0 - place)
+    return bonus
+
+
+def take(ranking: Ranking, order: np.ndarray, fused: np.ndarray) -> Ranking:
+    """The ranking's candidates `order` (indices into it), with `fused` as their scores."""
+
+    def pick(values: np.ndarray | None) -> np.ndarray | None:
+        return None if values is None else values[order]
+
+    return dataclasses.replace(
+        ranking,
+        rows=ranking.rows[order],
+        fused=fused[order],
+        dense=ranking.dense[order],
+        sentence=ranking.sentence[order],
+        best_sentence=ranking.best_sentence[order],
+        translated=pick(ranking.translated),
+        multilingual=pick(ranking.multilingual),
+    )
