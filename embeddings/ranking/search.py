@@ -82,6 +82,7 @@ class Answer:
     answered: bool  # False: nothing relevant enough; results are the closest weak matches
     confidence: float  # calibrated probability that the first result answers the question
     results: list[Result]
+    threshold: float = 0.5  # the calibration's: a confidence below it is declined
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +261,8 @@ class Searcher:
                 ranking, "\n".join(filter(None, (first.title, first.asked, first.text)))
             )
         )
-        return Answer(question, confidence >= calibration.threshold, confidence, results)
+        threshold = calibration.threshold
+        return Answer(question, confidence >= threshold, confidence, results, threshold)
 
     def confidence(self, ranking: Ranking, top_text: str) -> float:
         """Calibrated probability that the top passage answers the question."""
