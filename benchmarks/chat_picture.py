@@ -53,12 +53,12 @@ body {{ margin: 0; background: #99ba92; font: 15px/1.35 -apple-system, "Segoe UI
 a {{ color: #2a7bc6; text-decoration: none; }}
 code, pre {{ font-family: "DejaVu Sans Mono", monospace; font-size: 13px; }}
 .keys {{ display: flex; flex-wrap: wrap; gap: 4px; margin-top: 4px; max-width: 88%; }}
-.key {{ flex: 1 1 28%; text-align: center; background: rgba(60,90,50,.45); color: #fff;
+.key {{ flex: 1 1 0; text-align: center; background: rgba(60,90,50,.45); color: #fff;
   border-radius: 8px; padding: 7px 4px; font-size: 14px; font-weight: 500; }}
 </style></head><body><div class="chat">
 <div class="row me"><div class="bubble">{question}</div></div>
 <div class="row bot"><div><div class="bubble"><div class="name">newsdesk</div>{answer}</div>
-<div class="keys">{keys}</div></div></div>
+{keys}</div></div>
 </div>
 <script>document.title = String(document.querySelector(".chat").scrollHeight);</script>
 </body></html>
@@ -92,7 +92,13 @@ async def exchange(index_dir: Path, work: Path, question: str) -> BotMessage:
 
 def page_html(question: str, reply: BotMessage) -> str:
     assert reply.html is not None, "the bot sends answers as HTML"
-    keys = "".join(f'<div class="key">{html.escape(b["text"])}</div>' for b in reply.buttons)
+    rows = (reply.reply_markup or {}).get("inline_keyboard", [])
+    keys = "".join(
+        '<div class="keys">'
+        + "".join(f'<div class="key">{html.escape(b["text"])}</div>' for b in row)
+        + "</div>"
+        for row in rows
+    )
     return PAGE.format(width=WIDTH, question=html.escape(question), answer=reply.html, keys=keys)
 
 
