@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.telegram.botlog import BotLog, _percentile
-from bot.telegram.callback_data import FullArticle, More, Vote, parse
+from bot.telegram.callback_data import ArticlePage, FullArticle, More, Vote, parse
 from bot.telegram.ratelimit import RateLimiter
 from bot.telegram.sessions import Sessions
 from embeddings import Answer
@@ -38,16 +38,19 @@ def test_sessions_expire_and_are_bounded() -> None:
 
 def test_button_data_fits_telegrams_64_bytes_and_reads_back() -> None:
     token = Sessions(60).add(ANSWER, 1, 1)
-    for button in (More(token, 999), More(token, 0), FullArticle(token), Vote(token, 1),
-                   Vote(token, -1)):  # fmt: skip
+    for button in (More(token, 999), More(token, 0), FullArticle(token), FullArticle(token, 14),
+                   ArticlePage(token, 14, 999), Vote(token, 1), Vote(token, -1)):  # fmt: skip
         assert len(button.data.encode()) <= 64
         assert parse(button.data) == button
 
 
 def test_button_data_only_in_the_shapes_the_bot_writes() -> None:
     forged = ["v:t:1000", "v:t:", "v:t:+1", "m:t:-3", "m:t:1e9", "m:t:1000", "m:t:", "m:t:٣",
-              "m:t:3:", "f:t:", "f:t:1", "x:y:z", ":::", "v", "", "m:" + "9" * 60]  # fmt: skip
+              "m:t:3:", "f:t:", "f:t:1000", "f:t:1:2", "p:t:1", "p:t:1:", "p:t:1:-1", "p:t:1:2:3",
+              "x:y:z", ":::", "v", "", "m:" + "9" * 60]  # fmt: skip
     assert [data for data in forged if parse(data) is not None] == []
+    # Buttons sent before each article had its own open the first result's article.
+    assert parse("f:t") == FullArticle("t", 0)
 
 
 def test_rate_limit_is_a_sliding_minute_per_user() -> None:

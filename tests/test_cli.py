@@ -38,14 +38,18 @@ def test_ask_json_answers_wang_yi_first(shipped_copy: tuple[Path, Path]) -> None
     done = run_cli("ask", WANG_YI_QUESTION, "--json", env={"NEWSDESK_INDEX_DIR": str(index_dir)})
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
-    assert set(answer) == {"question", "answered", "period", "nearest_dates", "results"}
+    assert set(answer) == {
+        "question", "answered", "period", "nearest_dates", "results", "confidence",
+        "short_answer", "uncertain", "articles",
+    }  # fmt: skip
     assert answer["answered"] is True
     assert answer["question"] == WANG_YI_QUESTION
     top = answer["results"][0]
-    assert set(top) == {
-        "article_id", "title", "date", "source", "url", "text", "asked", "answer_sentence",
-        "score",
+    assert set(top) == {  # fields are only ever added
+        "article_id", "title", "date", "url", "text", "asked", "answer_sentence", "score", "source"
     }  # fmt: skip
+    assert answer["short_answer"] == WANG_YI_UN
+    assert answer["articles"][0]["results"] == [0]
     assert top["answer_sentence"] == WANG_YI_UN
     assert top["date"] == "2023-02-22"
 
@@ -57,7 +61,8 @@ def test_ask_text_marks_the_answer_sentence(
     assert main(["ask", WANG_YI_QUESTION, "--top", "1", "--index-dir", str(index_dir)]) == 0
     out = capsys.readouterr().out
     assert f"**{WANG_YI_UN}**" in out
-    assert out.startswith("1. The People’s Republic of China")
+    assert out.startswith(f"Answer: **{WANG_YI_UN}**\n— @AzerNewsAz · 22 Feb 2023\n\n")
+    assert "\n1. The People’s Republic of China" in out
     assert "22 Feb 2023 · @AzerNewsAz" in out
 
 

@@ -12,14 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.i18n import CATALOGUE
+from bot.telegram.answer_page import answer_page_html
+from bot.telegram.article_pages import article_pages
 from bot.telegram.questions import is_small_talk
-from bot.telegram.render import (
-    TELEGRAM_LIMIT,
-    answer_html,
-    article_messages,
-    visible_length,
-    weak_html,
-)
+from bot.telegram.render import TELEGRAM_LIMIT, visible_length
 from embeddings import Answer, Article, Engine, ParseError, QuestionError, Result, parse_file
 from embeddings.index.stores import open_store
 from embeddings.ingest.upload import safe_filename
@@ -75,13 +72,14 @@ def telegram_accepts(markup: str) -> None:
 
 
 @FEW
-@given(st.lists(results(), min_size=1, max_size=10), st.integers(1, 50))
-def test_any_page_of_results_is_valid_html_within_one_message(
-    page: list[Result], first: int
-) -> None:
+@given(st.lists(results(), min_size=1, max_size=10))
+def test_any_page_of_results_is_valid_html_within_one_message(page: list[Result]) -> None:
     answer = Answer(question="q", answered=True, confidence=0.9, results=page)
-    telegram_accepts(answer_html(answer, page, first_number=first))
-    telegram_accepts(weak_html(page, first_number=first))
+    telegram_accepts(answer_page_html(answer, page))
+    close = Answer(question="q", answered=False, confidence=0.4, results=page, threshold=0.5)
+    telegram_accepts(answer_page_html(close, page, texts=CATALOGUE["ru"]))
+    later = Answer(question="q", answered=True, confidence=0.9, results=[*page, *page])
+    telegram_accepts(answer_page_html(later, page, offset=len(page), lead=False))
 
 
 @FEW
@@ -90,8 +88,9 @@ def test_any_article_splits_into_valid_messages_each_within_the_limit(
     title: str, paragraphs: list[str], url: str | None
 ) -> None:
     article = Article(id="a", title=title, paragraphs=tuple(paragraphs), url=url)
-    for message in article_messages(article):
-        telegram_accepts(message)
+    for texts in (CATALOGUE["en"], CATALOGUE["ar"]):
+        for page in article_pages(article, texts):
+            telegram_accepts(page)
 
 
 @FEW

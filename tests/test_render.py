@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 from bot.cli.render import json_answer, terminal_answer
-from bot.telegram.render import (
-    TELEGRAM_LIMIT,
-    answer_html,
-    article_messages,
-    result_html,
-    visible_length,
-)
+from bot.telegram.answer_page import answer_page_html
+from bot.telegram.render import result_html, visible_length
 from bot.text import trim_around
-from embeddings import Answer, Article, Result
+from embeddings import Answer, Result
 
 
 def result(text: str = "Intro. The <answer> & more. Outro.", start: int = 7, end: int = 27,
@@ -55,26 +50,8 @@ def test_telegram_html_bolds_the_answer_and_escapes_everything_else() -> None:
 
 def test_a_declined_answer_shows_no_passages() -> None:
     declined = Answer("q", answered=False, confidence=0.1, results=[result()])
-    assert "couldn't find" in answer_html(declined, [])
+    assert "couldn't find" in answer_page_html(declined, [])
     assert "weak match" in terminal_answer(declined, str)
-
-
-def test_long_articles_split_between_paragraphs_under_the_limit() -> None:
-    paragraphs = tuple(f"Paragraph {i} " + "x" * 900 for i in range(12))
-    article = Article(id="a", title="Long & winding", paragraphs=paragraphs, url="https://e.org")
-    messages = article_messages(article)
-    assert len(messages) >= 3
-    assert all(visible_length(m) <= TELEGRAM_LIMIT for m in messages)
-    assert messages[0].startswith("<b>Long &amp; winding</b>")
-    joined = "\n\n".join(messages)
-    assert all(p in joined for p in paragraphs)  # nothing lost, no paragraph cut
-
-
-def test_a_paragraph_longer_than_a_message_is_cut_between_words() -> None:
-    article = Article(id="a", title="T", paragraphs=("word " * 2000,))
-    messages = article_messages(article)
-    assert all(visible_length(m) <= TELEGRAM_LIMIT for m in messages)
-    assert sum(m.count("word") for m in messages) == 2000
 
 
 def test_visible_length_counts_utf16_units_after_markup() -> None:
@@ -86,7 +63,7 @@ def test_an_answer_turn_is_shown_with_the_question_it_answers() -> None:
     turn = result("MR. X: It did <not>.", 7, 20, asked=asked)
     plain = result()
     terminal = terminal_answer(Answer("q?", True, 0.9, [turn, plain]), lambda s: f"**{s}**")
-    first, second = terminal.split("\n\n")[:2]
+    first, second = terminal.split("\n\n")[2:4]
     assert "   Asked: Did the issue of the spy balloon come up at all? And more" in first
     assert first.index("Asked:") < first.index("MR. X: **It did <not>.**")
     assert "Asked" not in second

@@ -23,6 +23,7 @@ from bot.telegram.api import (
     Update,
 )
 from bot.telegram.botlog import BotLog
+from bot.telegram.open_articles import OpenArticles
 from bot.telegram.pending import PendingUploads
 from bot.telegram.ratelimit import RateLimiter
 from bot.telegram.sessions import Sessions
@@ -45,6 +46,7 @@ class Desk:
     upload_max_bytes: int
     progress_edit_seconds: float
     sessions: Sessions
+    open_articles: OpenArticles
     limiter: RateLimiter
     poller: FeedPoller
     feeds: tuple[str, ...]  # from NEWSDESK_FEEDS; feeds.txt is read at each poll
@@ -65,6 +67,7 @@ class Desk:
         self.upload_max_bytes = settings.upload_max_bytes
         self.progress_edit_seconds = settings.progress_edit_seconds
         self.sessions = Sessions(settings.session_ttl_seconds)
+        self.open_articles = OpenArticles()
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
         self.poller = feed_poller(settings)
         self.feeds = settings.feeds

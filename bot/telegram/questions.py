@@ -7,10 +7,12 @@ must never stall the other chats this process is serving.
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 import time
 
 from bot.telegram import render
+from bot.telegram.answer_page import answer_page_html
 from bot.telegram.api import (
     ChatType,
     InlineQueryResultArticle,
@@ -21,6 +23,7 @@ from bot.telegram.api import (
 )
 from bot.telegram.buttons import answer_keyboard
 from bot.telegram.desk import Context, reply
+from bot.telegram.texts import texts_for_question, texts_for_user
 from bot.telegram.throttle import admitted
 from embeddings import Answer, MultilingualPendingError, QuestionError
 
@@ -36,7 +39,7 @@ async def start(update: Update, context: Context) -> None:
 
 async def _help(update: Update, context: Context) -> None:
     stats = await context.bot_data.stats()
-    await reply(update, render.help_html(stats, context.bot.username))
+    await reply(update, render.help_html(stats, context.bot.username, texts_for_user(update)))
 
 
 async def ask_command(update: Update, context: Context) -> None:
@@ -72,15 +75,24 @@ async def answer(update: Update, context: Context, question: str) -> None:
     if message is None or user is None:
         return
     desk = context.bot_data
-    if not await admitted(update, context):  # small talk and blank messages count too
+    texts = await texts_for_question(question) if question.strip() else texts_for_user(update)
+    if not await admitted(update, context, texts):  # small talk and blank messages count too
         return
     if not question.strip() or is_small_talk(question):
         await _help(update, context)
         return
     try:
         question = desk.engine.check_question(question)
-    except QuestionError as error:
-        await reply(update, f"Sorry, {render.escape(str(error))}.")
+    except QuestionError:  # too long, or nothing left once entities are decoded ("&nbsp;")
+        length, limit = (
+            len(" ".join(html.unescape(question).split())),
+            desk.engine.max_question_chars,
+        )
+        if length <= limit:
+            await _help(update, context)
+        else:
+            refusal = texts.too_long.format(length=f"{length:,}", limit=f"{limit:,}")
+            await reply(update, render.escape(refusal))
         return
     # No "typing…" action: a search takes tens of milliseconds, and under a burst of questions
     # the extra request per answer costs every reader seconds of Telegram's flood budget
@@ -96,9 +108,11 @@ async def answer(update: Update, context: Context, question: str) -> None:
         desk.log.record_question, user.id, message.chat.id, result, latency
     )
     token = desk.sessions.add(result, question_id, user.id)
-    page = result.results[: desk.per_page] if result.answered else []
+    page = result.results[: desk.per_page]
     await reply(
-        update, render.answer_html(result, page), answer_keyboard(token, result, desk.per_page)
+        update,
+        answer_page_html(result, page, texts=texts),
+        answer_keyboard(token, result, desk.per_page, texts),
     )
 
 

@@ -10,10 +10,11 @@ import html
 import re
 from collections.abc import Sequence
 
+from bot.i18n import ENGLISH, Messages
 from bot.telegram.botlog import Usage
 from bot.text import ASKED_CHARS, asked_line, citation_parts, human_date, trim_around
-from bot.when_text import entry_parts, nearest_line, period_line
-from embeddings import Answer, Article, BuildProgress, BuildSummary, IndexStats, Result, Timeline
+from bot.when_text import entry_parts, period_line
+from embeddings import Article, BuildProgress, BuildSummary, IndexStats, Result, Timeline
 from embeddings.feeds.state import FeedState
 
 TELEGRAM_LIMIT = 4096  # characters of visible text per message
@@ -44,11 +45,16 @@ _TITLE_UNITS, _SOURCE_UNITS = 200, 100
 
 
 def citation_html(result: Result | Article) -> str:
+    return "— " + citation_fields_html(result)
+
+
+def citation_fields_html(result: Result | Article, link: str = "link") -> str:
+    """Title, date, source and a link named `link`, bounded in length."""
     title = f"<i>{escape(clip(result.title, _TITLE_UNITS))}</i>"
     parts = [title, *(escape(clip(part, _SOURCE_UNITS)) for part in citation_parts(result))]
     if result.url:
-        parts.append(f'<a href="{html.escape(result.url, quote=True)}">link</a>')
-    return "— " + " · ".join(parts)
+        parts.append(f'<a href="{html.escape(result.url, quote=True)}">{escape(link)}</a>')
+    return " · ".join(parts)
 
 
 def result_html(result: Result, number: int, limit: int = TELEGRAM_LIMIT) -> str:
@@ -58,13 +64,13 @@ def result_html(result: Result, number: int, limit: int = TELEGRAM_LIMIT) -> str
     while True:
         asked = asked_line(result, min(ASKED_CHARS, chars))
         exchange = f"<i>{escape(asked)}</i>\n" if asked else ""
-        block = f"{number}. {exchange}{_passage_html(result, chars)}\n{citation_html(result)}"
+        block = f"{number}. {exchange}{passage_html(result, chars)}\n{citation_html(result)}"
         if visible_length(block) <= limit or chars == 0:
             return block
         chars //= 2
 
 
-def _passage_html(result: Result, chars: int) -> str:
+def passage_html(result: Result, chars: int) -> str:
     text, start, end = result.text, result.answer_start, result.answer_end
     if end - start > chars:
         sentence = text[start : start + chars].rstrip() + "…"
@@ -74,29 +80,6 @@ def _passage_html(result: Result, chars: int) -> str:
     # Telegram refuses an entity over nothing but spaces; such a "sentence" is left plain.
     bold = f"<b>{escape(marked)}</b>" if marked.strip() else escape(marked)
     return escape(text[:start]) + bold + escape(text[end:])
-
-
-def _results_html(results: Sequence[Result], first_number: int, room: int) -> str:
-    each = (room - 2 * max(len(results) - 1, 0)) // max(len(results), 1)
-    blocks = [result_html(r, n, each) for n, r in enumerate(results, start=first_number)]
-    return "\n\n".join(blocks)
-
-
-def answer_html(answer: Answer, results: Sequence[Result], first_number: int = 1) -> str:
-    """One page of an answer. Declined answers never show passages here (see weak_html)."""
-    period = period_line(answer.scope)
-    if not answer.answered:
-        nearest = nearest_line(answer)
-        if nearest:
-            return escape(nearest)
-        return (
-            "I couldn't find anything in the archive that answers that. "
-            "Try other words, or a name, place or date from the story you have in mind."
-        )
-    if period is None:
-        return _results_html(results, first_number, TELEGRAM_LIMIT)
-    header = f"<i>{escape(period)}</i>\n\n"
-    return header + _results_html(results, first_number, TELEGRAM_LIMIT - visible_length(header))
 
 
 def timeline_html(found: Timeline) -> str:
@@ -122,62 +105,6 @@ def _whole_blocks(blocks: Sequence[str]) -> str:
     return "\n\n".join(kept)
 
 
-_WEAK_HEADER = "<i>Closest matches — these do not answer the question:</i>\n\n"
-
-
-def weak_html(results: Sequence[Result], first_number: int = 1) -> str:
-    """The closest matches to a question the engine declined, labelled as such."""
-    room = TELEGRAM_LIMIT - visible_length(_WEAK_HEADER)
-    return _WEAK_HEADER + _results_html(results, first_number, room)
-
-
-def article_messages(article: Article, limit: int = TELEGRAM_LIMIT) -> list[str]:
-    """The whole article as HTML messages under `limit` visible characters, split between
-    paragraphs (a paragraph longer than a message is split between words)."""
-    header = f"<b>{escape(clip(article.title, 1000))}</b>\n{citation_html(article)}"
-    pieces = [header, *(escape(p) for p in _fit_paragraphs(article.paragraphs, limit - 100))]
-    messages: list[str] = []
-    current = ""
-    for piece in pieces:
-        candidate = f"{current}\n\n{piece}" if current else piece
-        if current and visible_length(candidate) > limit:
-            messages.append(current)
-            current = piece
-        else:
-            current = candidate
-    if current:
-        messages.append(current)
-    return messages
-
-
-def _fit_paragraphs(paragraphs: Sequence[str], limit: int) -> list[str]:
-    """Paragraphs split between words into pieces of at most `limit` UTF-16 code units."""
-    out: list[str] = []
-    for paragraph in paragraphs:
-        while _units(paragraph) > limit:
-            end = _prefix_within(paragraph, limit)
-            cut = paragraph.rfind(" ", 0, end)
-            cut = cut if cut > 0 else end
-            out.append(paragraph[:cut])
-            paragraph = paragraph[cut:].lstrip()
-        out.append(paragraph)
-    return out
-
-
-def _units(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _prefix_within(text: str, units: int) -> int:
-    """The length of the longest prefix of `text` taking at most `units` UTF-16 units (≥ 1)."""
-    used = 0
-    for index, char in enumerate(text):
-        used += 2 if ord(char) > 0xFFFF else 1
-        if used > units:
-            return max(index, 1)
-    return len(text)
-
-
 def visible_length(markup: str) -> int:
     """Characters Telegram counts: tags removed, entities decoded, in UTF-16 code units."""
     text = html.unescape(_TAG.sub("", markup))
@@ -187,28 +114,17 @@ def visible_length(markup: str) -> int:
 # --------------------------------------------------------------------------- bot texts
 
 
-def help_html(stats: IndexStats | None, bot_username: str) -> str:
+def help_html(stats: IndexStats | None, bot_username: str, texts: Messages = ENGLISH) -> str:
     if stats is None:
-        holds = "The archive is being built; ask again in a minute."
+        holds = escape(texts.building)
     else:
-        m = stats.manifest
-        span = " to ".join(
-            d for d in (human_date(stats.first_date), human_date(stats.last_date)) if d
-        )
-        holds = f"The archive holds <b>{m.articles:,}</b> articles" + (
-            f", from {escape(span)}." if span else "."
-        )
-    return (
-        f"{holds}\n\n"
-        "Ask me about it in plain words — for example <i>What did Wang Yi say about the UN?</i> "
-        "I answer with the passages that say it, the answering sentence in bold, and where "
-        "each comes from.\n\n"
-        "• In a private chat, just type your question.\n"
-        f"• In a group, use /ask <i>question</i>, mention @{escape(bot_username)}, or reply to "
-        "one of my answers.\n"
-        f"• In any chat, type @{escape(bot_username)} <i>question</i> to share an answer.\n\n"
-        "/sources shows what the archive holds."
-    )
+        count = f"{stats.manifest.articles:,}"
+        first, last = human_date(stats.first_date), human_date(stats.last_date)
+        if first and last:
+            holds = texts.holds_span.format(count=count, first=escape(first), last=escape(last))
+        else:
+            holds = texts.holds.format(count=count)
+    return f"{holds}\n\n" + texts.how_to_ask.format(bot=escape(bot_username))
 
 
 def fit_lines(lines: Sequence[str], limit: int) -> str:

@@ -3,13 +3,16 @@ message budget."""
 
 from __future__ import annotations
 
+from bot.i18n import Messages
 from bot.telegram.api import Update
 from bot.telegram.desk import Context, reply
+from bot.telegram.render import escape
+from bot.telegram.texts import texts_for_user
 
 
-async def admitted(update: Update, context: Context) -> bool:
+async def admitted(update: Update, context: Context, texts: Messages | None = None) -> bool:
     """True if the user may have a reply now; otherwise False, after telling them (once a
-    minute) how long to wait."""
+    minute, in `texts`' language or else their client's) how long to wait."""
     user = update.effective_user
     if user is None:
         return False
@@ -18,5 +21,6 @@ async def admitted(update: Update, context: Context) -> bool:
     if not wait:
         return True
     if limiter.should_warn(user.id):
-        await reply(update, f"You're asking faster than I can read — try again in {wait:.0f} s.")
+        notice = (texts or texts_for_user(update)).rate_limited.format(seconds=f"{wait:.0f}")
+        await reply(update, escape(notice))
     return False

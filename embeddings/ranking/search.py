@@ -90,6 +90,7 @@ class Answer:
     # Declined under an explicit period: dates of articles outside it that do answer, nearest
     # to the period first.
     nearest_dates: tuple[str, ...] = ()
+    threshold: float = 0.5  # the calibration's: a confidence below it is declined
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,7 +278,8 @@ class Searcher:
                 ranking, "\n".join(filter(None, (first.title, first.asked, first.text)))
             )
         )
-        return Answer(question, confidence >= calibration.threshold, confidence, results)
+        threshold = calibration.threshold
+        return Answer(question, confidence >= threshold, confidence, results, threshold=threshold)
 
     def confidence(self, ranking: Ranking, top_text: str) -> float:
         """Calibrated probability that the top passage answers the question."""

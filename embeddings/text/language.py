@@ -66,6 +66,15 @@ def is_english(question: str) -> bool:
     return not (foreign and _other_language(identifier, names_left_out))
 
 
+def language_of(text: str) -> str:
+    """The ISO 639-1 code of the language `text` is most likely in: "en" whenever `is_english`
+    reads it as English, otherwise the identifier's likeliest other language ("ru", "zh", …)."""
+    if is_english(text):
+        return _ENGLISH
+    ranked: list[tuple[str, float]] = load_identifier().rank(text)
+    return max((p, language) for language, p in ranked if language != _ENGLISH)[1]
+
+
 def _without_names(question: str) -> str:
     """The question's words less its names: words with a digit ("G20", "2021"), capitalised
     words after the first, and a capitalised first word followed by another ("Biden Ukraine

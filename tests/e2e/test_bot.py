@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import embeddings.index.indexer
+from bot.i18n import ENGLISH
 from embeddings.index.directory.generations import IndexDirectory
 
 from ..helpers import WANG_YI_QUESTION, WANG_YI_UN
@@ -54,17 +55,20 @@ async def test_private_question_gets_the_passage_sentence_in_bold_and_buttons(
     alice = person(tg, 1, "Alice")
     async with start_bot():
         reply = await ask(tg, alice, WANG_YI_QUESTION)
-        assert reply.formatted("bold")[0] == WANG_YI_UN
-        assert reply.text.startswith("1. ")
+        assert reply.formatted("bold")[0] == WANG_YI_UN  # the short answer, first
+        assert reply.text.startswith(f"{WANG_YI_UN}\n— @AzerNewsAz · 22 Feb 2023\n\n1. ")
         assert "22 Feb 2023 · @AzerNewsAz" in reply.text
-        assert [b["text"] for b in reply.buttons] == ["More", "Full article", "👍", "👎"]
+        labels = [b["text"] for b in reply.buttons]
+        assert labels[-3:] == ["More", "👍", "👎"]
+        articles = labels[:-3]  # one per article on the page
+        assert articles in (["📄 Full article"], [f"📄 {n}" for n in range(1, len(articles) + 1)])
         assert all(len(d.encode()) <= 64 for d in reply.callback_data)
 
         more = await press(tg, alice, reply, "More")
-        assert more.text.startswith("4. ")
+        assert more.text.startswith(f"{len(articles) + 1}. ")
         assert len(more.formatted("bold")) == 3
 
-        article = await press(tg, alice, reply, "Full article")
+        article = await press(tg, alice, reply, articles[0])
         assert article.formatted("bold")[0].startswith("The People’s Republic of China")
         assert WANG_YI_UN in article.text
 
@@ -75,44 +79,15 @@ async def test_private_question_gets_the_passage_sentence_in_bold_and_buttons(
         assert {c["command"] for c in tg.commands} >= {"ask", "help", "sources"}
 
 
-async def test_full_article_longer_than_a_message_arrives_in_parts(
-    tg: FakeTelegram, start_bot: BotFactory
-) -> None:
-    alice = person(tg, 1, "Alice")
-    async with start_bot() as bot:
-        reply = await ask(tg, alice, SULLIVAN)
-        assert "Jake Sullivan" in reply.text
-        mark = tg.mark()
-        tg.press_button(alice, reply, reply.button_data("Full article"))
-        top = bot.engine.search(SULLIVAN).results[0]
-        article = bot.engine.article(top.article_id)
-        assert article is not None
-        assert sum(len(p) for p in article.paragraphs) > 4096
-        last = article.paragraphs[-1]
-        parts = await tg.wait_for(
-            lambda: (
-                (got := [m for m in tg.messages(alice["id"]) if m.seq > mark.seq])
-                and last in got[-1].text
-                and got
-            ),
-            timeout=60,
-        )
-        assert len(parts) >= 2
-        assert all(len(p.text) <= 4096 for p in parts)  # the fake rejects longer ones anyway
-        text = "\n\n".join(p.text for p in parts)
-        assert all(paragraph in text for paragraph in article.paragraphs)
-
-
-async def test_declined_question_says_so_and_offers_weak_matches_behind_a_button(
+async def test_a_declined_question_with_nothing_close_gets_a_rephrasing_hint_alone(
     tg: FakeTelegram, start_bot: BotFactory
 ) -> None:
     alice = person(tg, 1, "Alice")
     async with start_bot():
         reply = await ask(tg, alice, ABSENT)
-        assert reply.text.startswith("I couldn't find anything in the archive")
+        assert reply.text == ENGLISH.not_found
         assert not reply.formatted("bold")
-        weak = await press(tg, alice, reply, "Show closest matches")
-        assert weak.text.startswith("Closest matches — these do not answer the question")
+        assert reply.buttons == []  # no matches to open, and no 👍/👎 under "not found"
 
 
 async def test_a_stale_button_gets_a_short_notice(tg: FakeTelegram, start_bot: BotFactory) -> None:
