@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.cli.render import json_answer, terminal_answer, terminal_timeline
+from bot.i18n import ENGLISH
+from bot.telegram.answer_page import answer_page_html
 from bot.telegram.buttons import answer_keyboard
 from bot.telegram.callback_data import TimelineOf, parse
-from bot.telegram.render import answer_html, timeline_html
+from bot.telegram.render import timeline_html
 from embeddings import Answer, Timeline, TimeScope
 
 from .test_render import result
@@ -18,7 +20,7 @@ MARCH = TimeScope(dt.date(2023, 3, 1), dt.date(2023, 3, 31), label="March 2023")
 
 def test_the_period_searched_is_stated_in_every_front_end() -> None:
     answer = Answer("q", True, 0.9, [result()], scope=MARCH)
-    assert "<i>Articles from March 2023</i>" in answer_html(answer, answer.results)
+    assert "<i>Articles from March 2023</i>" in answer_page_html(answer, answer.results)
     assert terminal_answer(answer, str).startswith("Articles from March 2023\n")
     assert json_answer(answer)["period"] == "Articles from March 2023"
     assert json_answer(answer)["results"][0]["date"] == "2023-02-22"
@@ -29,7 +31,7 @@ def test_a_period_with_no_answer_offers_the_nearest_dates() -> None:
     expected = (
         "Articles from March 2023: none answers this. Articles dated 10 Apr 2023, 14 Nov 2022 do."
     )
-    assert answer_html(answer, []) == expected
+    assert answer_page_html(answer, []) == expected
     assert expected in terminal_answer(answer, str)
     assert json_answer(answer)["nearest_dates"] == ["2023-04-10", "2022-11-14"]
 
@@ -52,7 +54,8 @@ def test_timeline_entries_show_date_sentence_and_source() -> None:
 def test_the_timeline_button_only_under_an_answer_spanning_several_dates() -> None:
     def buttons(*dates: str) -> list[str]:
         answer = Answer("q", True, 0.9, [result(date=d) for d in dates])
-        keyboard = answer_keyboard("tok", answer, 3)
+        keyboard = answer_keyboard("tok", answer, 3, ENGLISH)
+        assert keyboard is not None
         return [b.text for row in keyboard.inline_keyboard for b in row]
 
     assert "Timeline" in buttons("2021-01-02", "2023-02-22")
