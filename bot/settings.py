@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(default=5_000_000, ge=1)
     progress_edit_seconds: float = Field(default=3.0, ge=0.0)  # throttle for status edits
     session_ttl_seconds: int = Field(default=3600, ge=1)  # how long answer buttons work
+    # A question this soon after an answer in the same chat may follow up on it ("what about
+    # Russia?"); a reply to an answer always may.
+    followup_seconds: float = Field(default=600.0, ge=0.0)
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
     webhook_secret: SecretStr | None = None
@@ -85,7 +88,14 @@ class Settings(BaseSettings):
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+            parts = [part for part in value.replace(" ", "").split(",") if part]
+            if not all(part.lstrip("-").isdigit() for part in parts):
+                raise ValueError(
+                    f"{value!r}: admin ids are Telegram's numeric user ids (e.g. 123456789), "
+                    "not @usernames; to find yours, message @userinfobot, or send the bot any "
+                    "message and read the user id in its log"
+                )
+            return frozenset(int(part) for part in parts)
         if isinstance(value, int):
             return frozenset({value})
         return value
@@ -114,7 +124,8 @@ def load_settings(**overrides: Any) -> Settings:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         name = f"NEWSDESK_{where.upper()}" if where else "settings"
-        raise SettingsError(f"{name}: {first['msg']}") from None
+        reason = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"{name}: {reason}") from None
 
 
 def index_store(

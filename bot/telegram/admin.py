@@ -83,10 +83,12 @@ async def _reindex(update: Update, desk: Desk) -> None:
     try:
         summary = await asyncio.to_thread(desk.engine.build, [desk.data_dir], status.update)
     except NewsdeskError as error:
+        logger.warning("reindex failed: %s", error)
         await status.finish(
             f"Reindex failed: {error}. The previous index is still answering questions."
         )
     else:
+        logger.info("reindex: %s", _one_line(render.summary_text(summary)))
         await status.finish(render.summary_text(summary))
         await desk.compact_if_due(summary)
 
@@ -120,6 +122,7 @@ async def _add_upload(message: Message, document: Document, name: str, desk: Des
         await status.finish(f"Could not download {name}; please send it again.")
         return
     if len(content) > desk.upload_max_bytes:
+        logger.info("upload %r rejected: %s bytes", name, len(content))
         await status.finish(_too_big(name, len(content), desk.upload_max_bytes))
         return
     try:
@@ -127,16 +130,28 @@ async def _add_upload(message: Message, document: Document, name: str, desk: Des
             desk.engine.add_file, desk.data_dir, name, content, status.update
         )
     except NewsdeskError as error:
+        logger.info("upload %r rejected: %s", name, error)
         await status.finish(f"Rejected {name}: {error}. Nothing was changed.")
         return
     titles = "\n".join(f"• {a.title}" for a in articles[:10])
     more = f"\n… and {len(articles) - 10} more" if len(articles) > 10 else ""
     saved = Path(articles[0].path).name if articles else name  # folders are never kept
+    logger.info(
+        "upload %r: added %s article(s); %s",
+        saved,
+        len(articles),
+        _one_line(render.summary_text(summary)),
+    )
     await status.finish(
         f"Added {saved}: {len(articles)} article(s).\n{titles}{more}\n\n"
         + render.summary_text(summary)
     )
     await desk.compact_if_due(summary)
+
+
+def _one_line(text: str) -> str:
+    """A multi-line report as one log line."""
+    return "; ".join(line.strip("• ") for line in text.splitlines() if line.strip())
 
 
 def _too_big(name: str, size: int, limit: int) -> str:

@@ -33,7 +33,10 @@ async def poll_feeds(context: Context) -> None:
     """The job queue's feed poll: fetch, save, index; skipped while a reindex runs."""
     desk = context.bot_data
     urls = await desk.feed_urls()
-    if not urls or desk.indexing.locked():
+    if not urls:
+        return
+    if desk.indexing.locked():
+        logger.info("feed poll skipped: the index is being updated")
         return
     async with desk.indexing:
         try:
@@ -42,7 +45,8 @@ async def poll_feeds(context: Context) -> None:
         except NewsdeskError as error:
             logger.warning("feed poll failed: %s", error)
             return
-        logger.info("%s", poll_text(report, summary))
+        lines = poll_text(report, summary).splitlines()
+        logger.info("feed poll: %s", "; ".join(lines))
         await desk.compact_if_due(summary)
 
 

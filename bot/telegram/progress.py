@@ -12,6 +12,7 @@ import contextlib
 import logging
 
 from bot.telegram.api import Message, TelegramError
+from bot.telegram.desk import thread_to
 from bot.telegram.render import progress_text
 from embeddings import BuildProgress
 
@@ -28,7 +29,8 @@ class StatusMessage:
 
     @classmethod
     async def post(cls, reply_to: Message, text: str, interval: float) -> StatusMessage:
-        return cls(await reply_to.reply_text(text), interval)
+        message = await reply_to.reply_text(text, reply_parameters=thread_to(reply_to))
+        return cls(message, interval)
 
     def update(self, step: BuildProgress) -> None:
         """Record progress; safe to call from any thread (one reference assignment)."""

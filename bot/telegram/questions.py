@@ -21,7 +21,11 @@ from bot.telegram.api import (
 )
 from bot.telegram.buttons import answer_keyboard
 from bot.telegram.desk import Context, reply
+from bot.telegram.inline import description, hint_result
+from bot.telegram.other_messages import small_talk_line
+from bot.telegram.replies import respond, searching_line
 from embeddings import QuestionError
+from embeddings.text.followup import resolve_followup
 
 SESSION_RESULTS = 15  # results kept per question for "More"
 INLINE_RESULTS = 5
@@ -41,20 +45,20 @@ async def ask_command(update: Update, context: Context) -> None:
 async def text_message(update: Update, context: Context) -> None:
     """Private chat: every message is a question. Groups: only mentions and replies to us."""
     message = update.effective_message
-    if message is None or not message.text:
+    text = message and (message.text or message.caption)  # a photo's caption is a question
+    if message is None or not text:
         return
     if message.chat.type == ChatType.PRIVATE:
-        await answer(update, context, message.text)
+        await answer(update, context, text)
         return
     username = f"@{context.bot.username}".lower()
-    mentions = [
-        text
-        for entity, text in message.parse_entities([MessageEntity.MENTION]).items()
-        if text.lower() == username
-    ]
+    entities = (message.parse_entities if message.text else message.parse_caption_entities)(
+        [MessageEntity.MENTION]
+    )
+    mentions = [mention for mention in entities.values() if mention.lower() == username]
     replied = message.reply_to_message
     if mentions or (replied and replied.from_user and replied.from_user.id == context.bot.id):
-        question = message.text
+        question = text
         for mention in mentions:
             question = question.replace(mention, " ")
         await answer(update, context, question)
@@ -66,18 +70,25 @@ async def answer(update: Update, context: Context, question: str) -> None:
     if message is None or user is None:
         return
     desk = context.bot_data
-    if not question.strip() or is_small_talk(question):
+    if not question.strip():
         await start(update, context)
+        return
+    if is_small_talk(question):
+        await respond(update, context, small_talk_line(question))
         return
     wait = desk.limiter.wait_seconds(user.id)
     if wait:
-        await reply(update, f"You're asking faster than I can read — try again in {wait:.0f} s.")
+        notice = f"You're asking faster than I can read — try again in {wait:.0f} s."
+        await respond(update, context, notice)
         return
     try:
         question = desk.engine.check_question(question)
     except QuestionError as error:
-        await reply(update, f"Sorry, {render.escape(str(error))}.")
+        await respond(update, context, f"Sorry, {render.escape(str(error))}.")
         return
+    previous = desk.chats.previous(message)
+    understood = resolve_followup(question, previous) if previous else None
+    question = understood or question
     # No "typing…" action: a search takes tens of milliseconds, and under a burst of questions
     # the extra request per answer costs every reader seconds of Telegram's flood budget
     # (measured: p50 8.3 s with it, 5.0 s without, for 200 questions at once).
@@ -89,9 +100,11 @@ async def answer(update: Update, context: Context, question: str) -> None:
     )
     token = desk.sessions.add(result, question_id, user.id)
     page = result.results[: desk.per_page] if result.answered else []
-    await reply(
-        update, render.answer_html(result, page), answer_keyboard(token, result, desk.per_page)
-    )
+    text = render.answer_html(result, page)
+    if understood:
+        text = f"{searching_line(understood)}\n\n{text}"
+    sent = await respond(update, context, text, answer_keyboard(token, result, desk.per_page))
+    desk.chats.remember(message, question, sent)
 
 
 # Chat openers and thank-yous are not questions: searching the archive for "hi" finds a
@@ -128,11 +141,11 @@ async def inline_query(update: Update, context: Context) -> None:
                 InlineQueryResultArticle(
                     id=str(number),
                     title=r.title[:100],
-                    description=r.answer_sentence[:200],
+                    description=description(r.answer_sentence),
                     input_message_content=InputTextMessageContent(
                         render.result_html(r, number), parse_mode=ParseMode.HTML
                     ),
                 )
                 for number, r in enumerate(found.results, start=1)
             ]
-    await query.answer(results, cache_time=30, is_personal=False)
+    await query.answer(results or [hint_result(question)], cache_time=30, is_personal=False)
