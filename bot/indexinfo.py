@@ -46,7 +46,9 @@ def serving_line(info: dict[str, Any]) -> str:
     if other["vectors"]:
         languages = f"multilingual vectors present ({other['model']})"
     elif other["configured"]:
-        languages = "multilingual vectors absent: questions in other languages need `newsdesk index`"
+        languages = (
+            "multilingual vectors absent: questions in other languages need `newsdesk index`"
+        )
     else:
         languages = "multilingual model off (NEWSDESK_MULTILINGUAL=false)"
     return (

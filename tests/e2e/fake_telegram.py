@@ -1163,9 +1163,7 @@ class FakeTelegram:
             self._enqueue({"edited_message": message}, chat_id)
         return message
 
-    def send_photo(
-        self, user: JSON, caption: str | None = None, chat: JSON | None = None
-    ) -> JSON:
+    def send_photo(self, user: JSON, caption: str | None = None, chat: JSON | None = None) -> JSON:
         """The user sends a photo (two sizes, as Telegram sends them), with an optional caption."""
         number = next(self._file_ids)
         sizes = [
