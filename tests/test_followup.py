@@ -16,6 +16,7 @@ WANG_YI = "What did Wang Yi say about the UN?"
     [
         (WANG_YI, "And what did he say about Ukraine?", "What did Wang Yi say about Ukraine?"),
         (SULLIVAN, "what about Russia?", "What did Jake Sullivan say about Russia?"),
+        (WANG_YI, "what about Russia?", "What did Wang Yi say about Russia?"),
         (SULLIVAN, "And Russia?", "What did Jake Sullivan say about Russia?"),
         (SULLIVAN, "How about China?", "What did Jake Sullivan say about China?"),
         (SULLIVAN, "What did his team say?", "What did Jake Sullivan’s team say?"),

@@ -28,6 +28,7 @@ _THING = re.compile(r"\b(?:it|that|this|those|these)\b", re.IGNORECASE)
 _TOPIC = re.compile(r"\b(?:about|on|regarding|concerning)\s+(?P<topic>[^?.!]+)", re.IGNORECASE)
 # A name: a capitalised word that does not start the sentence ("Wang Yi", "Russia").
 _NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w\-’']*(?:\s+[A-Z][\w\-’']*)*")
+_DETERMINER = re.compile(r"\b(?:the|a|an)\b", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_][\w\-’']*")
 _ELLIPTICAL_WORDS = 3  # "Why?", "And in 2022?", "And Russia?"
 _REFERENCE_WORDS = 6  # "When did that start?": a short question leaning on "that"
@@ -74,8 +75,8 @@ def _with_topic(previous: str, topic: str) -> str:
     match = _TOPIC.search(previous)
     start, end = (match.start("topic"), match.end("topic")) if match else (0, len(previous))
     names = list(_NAME.finditer(previous, start, end)) if topic[:1].isupper() else []
-    if names:
-        start, end = names[-1].span()
+    if names and _DETERMINER.sub("", previous[start : names[-1].start()]).strip():
+        start, end = names[-1].span()  # "the earthquake in Turkey", not "the UN"
     elif not match:
         return f"{previous.rstrip('?.! ')}, about {topic}?"
     return previous[:start] + topic + previous[end:]
