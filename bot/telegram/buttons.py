@@ -49,7 +49,7 @@ async def press(update: Update, context: Context) -> None:
         await query.answer("I don't know that button.")
         return
     desk = context.bot_data
-    session = desk.sessions.get(button.token)
+    session = await asyncio.to_thread(desk.sessions.get, button.token)  # a database read
     if session is None:
         await query.answer("This answer has expired — please ask the question again.")
         return

@@ -98,7 +98,8 @@ async def answer(update: Update, context: Context, question: str) -> None:
     question_id = await asyncio.to_thread(
         desk.log.record_question, user.id, message.chat.id, result, latency
     )
-    token = desk.sessions.add(result, question_id, user.id)
+    # In the state database, beside the log: off the event loop like the log's own write.
+    token = await asyncio.to_thread(desk.sessions.add, result, question_id, user.id)
     page = result.results[: desk.per_page] if result.answered else []
     text = render.answer_html(result, page)
     if understood:
