@@ -49,6 +49,7 @@ def test_follow_ups_read_with_the_previous_question(
         "What did Biden say about his trip to Kyiv?",  # names its own speaker
         "So what did the Fed decide about interest rates in 2023?",
         "How many moons does Jupiter have?",
+        "How old was Abraham Lincoln when he died?",  # "he" is the person it names
         "What did Wang Yi say about the UN?",
         "Is it true that Biden visited Kyiv in February?",
         "Who won the election in Nigeria and what did observers report?",

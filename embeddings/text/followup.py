@@ -54,7 +54,9 @@ def resolve_followup(question: str, previous: str) -> str | None:
         return None
     asks_speaker = speaker_phrase(body)
     speaker = speaker_phrase(previous) or _first_name(previous)
-    if _PERSON.search(body) and speaker and not asks_speaker:
+    pronoun = _PERSON.search(body)
+    # "How old was Abraham Lincoln when he died?": the pronoun's person is named before it.
+    if pronoun and speaker and not asks_speaker and not _names(body[: pronoun.start()]):
         return _capitalised(_with_speaker(body, speaker)) + "?"
     topic = _topic(previous)
     if _THING.search(body) and topic and not _names(body) and len(words) <= _REFERENCE_WORDS:
