@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(default=5_000_000, ge=1)
     progress_edit_seconds: float = Field(default=3.0, ge=0.0)  # throttle for status edits
     session_ttl_seconds: int = Field(default=3600, ge=1)  # how long answer buttons work
+    # A question this soon after an answer in the same chat may follow up on it ("what about
+    # Russia?"); a reply to an answer always may.
+    followup_seconds: float = Field(default=600.0, ge=0.0)
     # `serve --webhook`: the listener stays on this machine unless told otherwise (put a TLS
     # proxy in front, or set 0.0.0.0), and refuses to start without a secret (docs/security.md).
     webhook_listen: str = "127.0.0.1"
@@ -94,7 +97,14 @@ class Settings(BaseSettings):
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+            parts = [part for part in value.replace(" ", "").split(",") if part]
+            if not all(part.lstrip("-").isdigit() for part in parts):
+                raise ValueError(
+                    f"{value!r}: admin ids are Telegram's numeric user ids (e.g. 123456789), "
+                    "not @usernames; to find yours, message @userinfobot, or send the bot any "
+                    "message and read the user id in its log"
+                )
+            return frozenset(int(part) for part in parts)
         if isinstance(value, int):
             return frozenset({value})
         return value
@@ -139,7 +149,8 @@ def load_settings(**overrides: Any) -> Settings:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         name = f"NEWSDESK_{where.upper()}" if where else "settings"
-        raise SettingsError(f"{name}: {first['msg']}") from None
+        reason = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"{name}: {reason}") from None
 
 
 def index_store(

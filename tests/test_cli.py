@@ -126,6 +126,29 @@ def test_stats_describes_the_index(
     assert "281 articles" in out
     assert "sentence-transformers/all-MiniLM-L6-v2" in out
     assert "237  The White House Briefing Room" in out
+    assert main(["stats", "--json", "--index-dir", str(index_dir)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert (info["backend"], info["articles"]) == ("faiss", 281)
+    english, other = info["models"]
+    assert english["model"].endswith("all-MiniLM-L6-v2")
+    assert english["vectors"] is True
+    assert other["role"] == "multilingual"
+    assert isinstance(other["vectors"], bool)
+
+
+def test_version_and_a_bad_flag_shows_the_subcommands_usage(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as version:
+        main(["--version"])
+    assert version.value.code == 0
+    assert capsys.readouterr().out.startswith("newsdesk 0.")
+    with pytest.raises(SystemExit) as bad:
+        main(["ask", "--frobnicate", "what?"])
+    assert bad.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: newsdesk ask ")
+    assert "unrecognized arguments: --frobnicate" in err
 
 
 def test_eval_prints_exactly_the_agreed_keys(

@@ -50,6 +50,19 @@ def test_a_bad_value_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
         load_settings()
 
 
+def test_a_username_for_an_admin_id_says_what_an_id_is_and_how_to_find_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NEWSDESK_ADMIN_IDS", "@alice")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert message.startswith("NEWSDESK_ADMIN_IDS: '@alice': admin ids are Telegram's numeric")
+    assert "@userinfobot" in message
+    assert "pydantic" not in message
+    assert "\n" not in message
+
+
 def test_encoder_and_device_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NEWSDESK_ENCODER")  # set by conftest for the shared fixtures
     assert (load_settings().encoder, load_settings().device) == ("onnx-int8", None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.metadata
 import json
 import logging
 import signal
@@ -19,6 +20,7 @@ from tqdm import tqdm
 
 from bot.cli.progressbar import ProgressBar
 from bot.cli.render import json_answer, json_timeline, terminal_answer, terminal_timeline
+from bot.indexinfo import index_info
 from bot.redact import Redactor
 from bot.settings import (
     Settings,
@@ -45,7 +47,9 @@ from embeddings.text.when import period_label
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # argparse would show the top-level usage; the subcommand's says more
+        args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -100,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsdesk", description="Ask a news archive questions; get cited passages."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     index = commands.add_parser("index", parents=[common], help="build or update the index")
@@ -155,13 +160,23 @@ def _parser() -> argparse.ArgumentParser:
     fetch.set_defaults(handler=_fetch)
 
     stats = commands.add_parser("stats", parents=[common], help="what the index holds")
+    stats.add_argument("--json", action="store_true", help="print one JSON object")
     stats.set_defaults(handler=_stats)
 
     serve = commands.add_parser("serve", parents=[common], help="run the Telegram bot")
     serve.add_argument("--webhook", metavar="URL", help="receive updates at this public URL")
     serve.add_argument("--data-dir", type=Path, help="articles folder (NEWSDESK_DATA_DIR)")
     serve.set_defaults(handler=_serve)
+    for command in (index, ask, evaluate, fetch, stats, serve):
+        command.set_defaults(command_parser=command)
     return parser
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("newsdesk")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout without installing
+        return "(not installed)"
 
 
 def _positive(value: str) -> int:
@@ -321,12 +336,16 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
         raise IndexMissingError(
             f"no index yet ({engine.store.describe()}): run `newsdesk index` to build one"
         )
+    if args.json:
+        print(json.dumps(index_info(settings, engine), ensure_ascii=False, indent=2))
+        return 0
     stats = engine.stats()
     m = stats.manifest
     where = engine.store.describe().removeprefix("the index in ")
     print(f"index       {where} (generation {stats.generation})")
     print(f"built       {m.created} from {', '.join(m.sources) or '(articles)'}")
     print(f"model       {m.model} ({m.dimension} dimensions)")
+    print(f"languages   {m.multilingual or 'English only: no multilingual vectors'}")
     print(f"holds       {m.articles:,} articles, {m.count:,} passages, {m.sentences:,} sentences")
     print(f"dates       {human_date(stats.first_date)} to {human_date(stats.last_date)}")
     print(f"newest      {stats.newest_title}")

@@ -86,10 +86,13 @@ async def _reindex(update: Update, desk: Desk) -> None:
         try:
             summary = await asyncio.to_thread(desk.engine.build, [desk.data_dir], status.update)
         except BuildStoppedError:
+            logger.info("reindex stopped: newsdesk is shutting down")
             await status.finish("Reindex stopped: newsdesk is shutting down. Nothing was changed.")
         except NewsdeskError as error:
+            logger.warning("reindex failed: %s", error)
             await status.finish(f"Reindex failed: {error}. {kept}")
         else:
+            logger.info("reindex: %s", _one_line(render.summary_text(summary)))
             await status.finish(render.summary_text(summary))
             await desk.compact_if_due(summary)
 
@@ -129,6 +132,7 @@ async def _check_and_add(status: StatusMessage, document: Document, name: str, d
         await status.finish(f"Could not download {name}; please send it again.")
         return
     if len(content) > desk.upload_max_bytes:
+        logger.info("upload %r rejected: %s bytes", name, len(content))
         await status.finish(_too_big(name, len(content), desk.upload_max_bytes))
         return
     pending: int | None = None  # recorded, so that a restart can undo a killed build
@@ -147,6 +151,7 @@ async def _check_and_add(status: StatusMessage, document: Document, name: str, d
         )
         return
     except NewsdeskError as error:
+        logger.info("upload %r rejected: %s", name, error)
         await status.finish(f"Rejected {name}: {error}. Nothing was changed.")
         return
     finally:
@@ -155,11 +160,22 @@ async def _check_and_add(status: StatusMessage, document: Document, name: str, d
     titles = "\n".join(f"• {a.title}" for a in articles[:10])
     more = f"\n… and {len(articles) - 10} more" if len(articles) > 10 else ""
     saved = Path(articles[0].path).name if articles else name  # folders are never kept
+    logger.info(
+        "upload %r: added %s article(s); %s",
+        saved,
+        len(articles),
+        _one_line(render.summary_text(summary)),
+    )
     await status.finish(
         f"Added {saved}: {len(articles)} article(s).\n{titles}{more}\n\n"
         + render.summary_text(summary)
     )
     await desk.compact_if_due(summary)
+
+
+def _one_line(text: str) -> str:
+    """A multi-line report as one log line."""
+    return "; ".join(line.strip("• ") for line in text.splitlines() if line.strip())
 
 
 def _too_big(name: str, size: int, limit: int) -> str:

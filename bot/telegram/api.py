@@ -16,6 +16,7 @@ try:
         LinkPreviewOptions,
         Message,
         MessageEntity,
+        ReplyParameters,
         Update,
     )
     from telegram.constants import ChatType, ParseMode
@@ -66,6 +67,7 @@ __all__ = [
     "MessageHandler",
     "NetworkError",
     "ParseMode",
+    "ReplyParameters",
     "RetryAfter",
     "TelegramError",
     "TimedOut",

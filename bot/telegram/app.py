@@ -11,9 +11,10 @@ from typing import Any
 from urllib.parse import urlparse
 
 from bot.cli.progressbar import ProgressBar
+from bot.indexinfo import index_info, serving_line
 from bot.redact import Redactor
 from bot.settings import Settings, SettingsError, make_engine, secrets_of
-from bot.telegram import admin, background, buttons, feeds, questions
+from bot.telegram import admin, background, buttons, feeds, other_messages, questions
 from bot.telegram.api import (
     Application,
     ApplicationBuilder,
@@ -96,15 +97,28 @@ def build_application(settings: Settings, engine: Engine, log: BotLog) -> App:
     app.add_handler(CommandHandler("addfeed", feeds.addfeed))
     app.add_handler(CommandHandler("removefeed", feeds.removefeed))
     # Uploads are an admin's private business; documents shared in groups are not for us.
-    new_messages = filters.UpdateType.MESSAGE  # an edited question is not asked again
+    new_messages = filters.UpdateType.MESSAGE
+    private = filters.ChatType.PRIVATE
+    readers = ~filters.User(user_id=settings.admin_ids)
     app.add_handler(
-        MessageHandler(new_messages & filters.Document.ALL & filters.ChatType.PRIVATE, admin.upload)
+        MessageHandler(
+            new_messages & filters.Document.ALL & private & readers, other_messages.file_from_reader
+        )
     )
+    app.add_handler(MessageHandler(new_messages & filters.Document.ALL & private, admin.upload))
+    # A question is text, or a photo's caption; an edited question gets its answer edited.
+    asked = new_messages | filters.UpdateType.EDITED_MESSAGE
+    text = (filters.TEXT | (filters.PHOTO & filters.CAPTION)) & ~filters.COMMAND
+    app.add_handler(MessageHandler(asked & text, questions.text_message))
+    media = (
+        filters.Sticker.ALL | filters.VOICE | filters.VIDEO | filters.VIDEO_NOTE | filters.AUDIO
+        | filters.ANIMATION | filters.PHOTO | filters.LOCATION | filters.CONTACT
+    )  # fmt: skip
+    app.add_handler(MessageHandler(new_messages & media & private, other_messages.unsupported))
+    # A lone unknown command in a private chat gets one line rather than silence.
     app.add_handler(
-        MessageHandler(new_messages & filters.TEXT & ~filters.COMMAND, questions.text_message)
+        MessageHandler(new_messages & filters.COMMAND & private, other_messages.unknown_command)
     )
-    # A lone unknown command in a private chat gets the help text rather than silence.
-    app.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, questions.start))
     app.add_handler(CallbackQueryHandler(buttons.press))
     app.add_handler(InlineQueryHandler(questions.inline_query))
     app.add_error_handler(on_error)
@@ -183,6 +197,7 @@ def prepare_engine(settings: Settings, stop: Stop | None = None) -> Engine:
         summary = engine.build([settings.data_dir], ProgressBar())
         logger.info("indexed %s articles, %s passages", summary.articles, summary.passages)
     engine.load()
+    logger.info("%s", serving_line(index_info(settings, engine)))
     return engine
 
 
@@ -278,6 +293,6 @@ def run(settings: Settings, webhook_url: str | None = None, debug: bool = False)
         else:
             asyncio.run(_poll_until_signalled(app))
     finally:
+        app.bot_data.close()
         log.close()
-        app.bot_data.pending.close()
     logger.info("newsdesk bot stopped")

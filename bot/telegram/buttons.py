@@ -73,7 +73,7 @@ async def press(update: Update, context: Context) -> None:
         await query.answer(texts_for_user(update).unknown_button)
         return
     desk = context.bot_data
-    session = desk.sessions.get(button.token)
+    session = await asyncio.to_thread(desk.sessions.get, button.token)  # a database read
     if session is None:
         await query.answer(texts_for_user(update).expired)
         return

@@ -20,9 +20,11 @@ from bot.telegram.api import (
     InlineKeyboardMarkup,
     LinkPreviewOptions,
     Message,
+    ReplyParameters,
     Update,
 )
 from bot.telegram.botlog import BotLog
+from bot.telegram.followups import ChatMemory
 from bot.telegram.open_articles import OpenArticles
 from bot.telegram.pending import PendingUploads
 from bot.telegram.ratelimit import RateLimiter
@@ -47,6 +49,7 @@ class Desk:
     progress_edit_seconds: float
     sessions: Sessions
     open_articles: OpenArticles
+    chats: ChatMemory  # each chat's last question and which answer replies to which message
     limiter: RateLimiter
     poller: FeedPoller
     feeds: tuple[str, ...]  # from NEWSDESK_FEEDS; feeds.txt is read at each poll
@@ -66,12 +69,17 @@ class Desk:
         self.per_page = settings.results_per_page
         self.upload_max_bytes = settings.upload_max_bytes
         self.progress_edit_seconds = settings.progress_edit_seconds
-        self.sessions = Sessions(settings.session_ttl_seconds)
+        self.sessions = Sessions(settings.session_ttl_seconds, path=settings.state_db)
         self.open_articles = OpenArticles()
+        self.chats = ChatMemory(settings.followup_seconds)
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
         self.poller = feed_poller(settings)
         self.feeds = settings.feeds
         self.pending = PendingUploads(settings.state_db)
+
+    def close(self) -> None:
+        self.sessions.close()
+        self.pending.close()
 
     async def feed_urls(self) -> list[str]:
         return await asyncio.to_thread(feed_list, self.data_dir, self.feeds)
@@ -110,9 +118,20 @@ def message_of(update: Update) -> Message:
     return message
 
 
+def thread_to(message: Message) -> ReplyParameters:
+    """A reply to `message`, in private chats too (python-telegram-bot quotes only in groups),
+    so that in a burst every answer and notice shows which question it is for; sent anyway
+    when the question has been deleted meanwhile."""
+    return ReplyParameters(message.message_id, allow_sending_without_reply=True)
+
+
 async def reply(
     update: Update, html_text: str, keyboard: InlineKeyboardMarkup | None = None
 ) -> Any:
-    return await message_of(update).reply_html(
-        html_text, reply_markup=keyboard, link_preview_options=NO_PREVIEW
+    message = message_of(update)
+    return await message.reply_html(
+        html_text,
+        reply_markup=keyboard,
+        link_preview_options=NO_PREVIEW,
+        reply_parameters=thread_to(message),
     )

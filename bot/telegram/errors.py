@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.telegram.api import Update
-from bot.telegram.desk import Context
+from bot.telegram.desk import Context, thread_to
 from bot.telegram.texts import texts_for_user
 
 logger = logging.getLogger(__name__)
@@ -17,6 +17,9 @@ async def on_error(update: object, context: Context) -> None:
     logger.error("update %s failed", update_id, exc_info=context.error)
     if isinstance(update, Update) and update.effective_message:
         try:
-            await update.effective_message.reply_text(texts_for_user(update).error)
+            message = update.effective_message
+            await message.reply_text(
+                texts_for_user(update).error, reply_parameters=thread_to(message)
+            )
         except Exception:  # the apology itself failing must not raise from the error handler
             logger.warning("could not send the apology for update %s", update_id)

@@ -58,15 +58,15 @@ async def poll_feeds(context: Context) -> None:
             logger.warning("feed poll failed: %s", error)
             return
         if not report.saved:
-            logger.info("%s", poll_text(report, None))
+            logger.info("feed poll: %s", "; ".join(poll_text(report, None).splitlines()))
             return
         async with desk.indexing:
             try:
                 summary = await asyncio.to_thread(desk.engine.build, [desk.data_dir])
             except NewsdeskError as error:
-                logger.warning("indexing the polled articles failed: %s", error)
+                logger.warning("feed poll: indexing the polled articles failed: %s", error)
                 return
-            logger.info("%s", poll_text(report, summary))
+            logger.info("feed poll: %s", "; ".join(poll_text(report, summary).splitlines()))
             await desk.compact_if_due(summary)
 
 

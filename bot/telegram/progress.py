@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from bot.telegram.api import Message, TelegramError
+from bot.telegram.desk import thread_to
 from bot.telegram.render import TELEGRAM_LIMIT, clip, progress_text
 from embeddings import BuildProgress
 
@@ -34,7 +35,8 @@ class StatusMessage:
 
     @classmethod
     async def post(cls, reply_to: Message, text: str, interval: float) -> StatusMessage:
-        return cls(await reply_to.reply_text(text), interval)
+        message = await reply_to.reply_text(text, reply_parameters=thread_to(reply_to))
+        return cls(message, interval)
 
     def update(self, step: BuildProgress) -> None:
         """Record progress; safe to call from any thread (one reference assignment)."""

@@ -23,9 +23,13 @@ from bot.telegram.api import (
 )
 from bot.telegram.buttons import answer_keyboard
 from bot.telegram.desk import Context, reply
+from bot.telegram.inline import description, hint_result
+from bot.telegram.other_messages import small_talk_line
+from bot.telegram.replies import respond, searching_line
 from bot.telegram.texts import texts_for_question, texts_for_user
 from bot.telegram.throttle import admitted
 from embeddings import Answer, MultilingualPendingError, QuestionError
+from embeddings.text.followup import resolve_followup
 
 SESSION_RESULTS = 15  # results kept per question for "More"
 INLINE_RESULTS = 5
@@ -50,20 +54,20 @@ async def ask_command(update: Update, context: Context) -> None:
 async def text_message(update: Update, context: Context) -> None:
     """Private chat: every message is a question. Groups: only mentions and replies to us."""
     message = update.effective_message
-    if message is None or not message.text:
+    text = message and (message.text or message.caption)  # a photo's caption is a question
+    if message is None or not text:
         return
     if message.chat.type == ChatType.PRIVATE:
-        await answer(update, context, message.text)
+        await answer(update, context, text)
         return
     username = f"@{context.bot.username}".lower()
-    mentions = [
-        text
-        for entity, text in message.parse_entities([MessageEntity.MENTION]).items()
-        if text.lower() == username
-    ]
+    entities = (message.parse_entities if message.text else message.parse_caption_entities)(
+        [MessageEntity.MENTION]
+    )
+    mentions = [mention for mention in entities.values() if mention.lower() == username]
     replied = message.reply_to_message
     if mentions or (replied and replied.from_user and replied.from_user.id == context.bot.id):
-        question = message.text
+        question = text
         for mention in mentions:
             question = question.replace(mention, " ")
         await answer(update, context, question)
@@ -78,8 +82,11 @@ async def answer(update: Update, context: Context, question: str) -> None:
     texts = await texts_for_question(question) if question.strip() else texts_for_user(update)
     if not await admitted(update, context, texts):  # small talk and blank messages count too
         return
-    if not question.strip() or is_small_talk(question):
+    if not question.strip():
         await _help(update, context)
+        return
+    if is_small_talk(question):
+        await respond(update, context, small_talk_line(question))
         return
     try:
         question = desk.engine.check_question(question)
@@ -92,8 +99,11 @@ async def answer(update: Update, context: Context, question: str) -> None:
             await _help(update, context)
         else:
             refusal = texts.too_long.format(length=f"{length:,}", limit=f"{limit:,}")
-            await reply(update, render.escape(refusal))
+            await respond(update, context, render.escape(refusal))
         return
+    previous = desk.chats.previous(message)
+    understood = resolve_followup(question, previous) if previous else None
+    question = understood or question
     # No "typing…" action: a search takes tens of milliseconds, and under a burst of questions
     # the extra request per answer costs every reader seconds of Telegram's flood budget
     # (measured: p50 8.3 s with it, 5.0 s without, for 200 questions at once).
@@ -101,19 +111,20 @@ async def answer(update: Update, context: Context, question: str) -> None:
     try:
         result = await asyncio.to_thread(desk.engine.search, question, SESSION_RESULTS)
     except MultilingualPendingError as error:
-        await reply(update, render.escape(str(error)))
+        await respond(update, context, render.escape(str(error)))
         return
     latency = (time.perf_counter() - started) * 1000.0
     question_id = await asyncio.to_thread(
         desk.log.record_question, user.id, message.chat.id, result, latency
     )
-    token = desk.sessions.add(result, question_id, user.id)
-    page = result.results[: desk.per_page]
-    await reply(
-        update,
-        answer_page_html(result, page, texts=texts),
-        answer_keyboard(token, result, desk.per_page, texts),
-    )
+    # In the state database, beside the log: off the event loop like the log's own write.
+    token = await asyncio.to_thread(desk.sessions.add, result, question_id, user.id)
+    text = answer_page_html(result, result.results[: desk.per_page], texts=texts)
+    if understood:
+        text = f"{searching_line(understood)}\n\n{text}"
+    keyboard = answer_keyboard(token, result, desk.per_page, texts)
+    sent = await respond(update, context, text, keyboard)
+    desk.chats.remember(message, question, sent)
 
 
 # Chat openers and thank-yous are not questions: searching the archive for "hi" finds a
@@ -155,11 +166,11 @@ async def inline_query(update: Update, context: Context) -> None:
                 InlineQueryResultArticle(
                     id=str(number),
                     title=r.title[:100],
-                    description=r.answer_sentence[:200],
+                    description=description(r.answer_sentence),
                     input_message_content=InputTextMessageContent(
                         render.result_html(r, number), parse_mode=ParseMode.HTML
                     ),
                 )
                 for number, r in enumerate(found.results, start=1)
             ]
-    await query.answer(results, cache_time=30, is_personal=False)
+    await query.answer(results or [hint_result(question)], cache_time=30, is_personal=False)

@@ -1,19 +1,36 @@
 """Per-answer state kept on the server, so inline buttons carry only a short token.
 
 Telegram limits `callback_data` to 64 bytes; a question and its results do not fit. Each
-answer gets a random token; buttons say what to do with it ("m:<token>:3"). Sessions expire
-after a while and the oldest are dropped beyond a cap, so memory stays bounded.
+answer gets a random token; buttons say what to do with it ("m:<token>:3"). Sessions live in
+the bot's state database (the SQLite file of the question log), so the buttons under an answer
+keep working after a restart; they expire after a while (wall-clock time, which a restart does
+not reset) and the oldest are dropped beyond a cap, so the table stays bounded.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import secrets
+import sqlite3
+import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from embeddings import Answer
+from embeddings import Answer, Result
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    token TEXT PRIMARY KEY,
+    created REAL NOT NULL,        -- unix time
+    question_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    answer TEXT NOT NULL          -- JSON: the Answer with every result kept for "More"
+);
+CREATE INDEX IF NOT EXISTS sessions_created ON sessions (created);
+"""
 
 
 @dataclass(slots=True)
@@ -29,29 +46,60 @@ class Sessions:
         self,
         ttl_seconds: float,
         capacity: int = 10_000,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
+        path: Path | None = None,
     ) -> None:
+        """Sessions in the SQLite file at `path` (beside the question log), or in memory."""
         self._ttl = ttl_seconds
         self._capacity = capacity
         self._clock = clock
-        self._items: OrderedDict[str, Session] = OrderedDict()
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        # A second writer to the file (the question log) may hold the lock for a moment.
+        self._db = sqlite3.connect(path or ":memory:", check_same_thread=False, timeout=10.0)
+        self._lock = threading.Lock()
+        with self._lock, self._db:
+            self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
 
     def add(self, answer: Answer, question_id: int, user_id: int) -> str:
         token = secrets.token_urlsafe(6)  # 8 characters
-        self._items[token] = Session(answer, question_id, user_id, self._clock())
-        while len(self._items) > self._capacity:
-            self._items.popitem(last=False)
+        now = self._clock()
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT INTO sessions VALUES (?, ?, ?, ?, ?)",
+                (token, now, question_id, user_id, json.dumps(dataclasses.asdict(answer))),
+            )
+            self._db.execute("DELETE FROM sessions WHERE created < ?", (now - self._ttl,))
+            self._db.execute(
+                "DELETE FROM sessions WHERE token NOT IN "
+                "(SELECT token FROM sessions ORDER BY created DESC, rowid DESC LIMIT ?)",
+                (self._capacity,),
+            )
         return token
 
     def get(self, token: str) -> Session | None:
         """The live session for `token`, or None when unknown or expired."""
-        session = self._items.get(token)
-        if session is None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT created, question_id, user_id, answer FROM sessions WHERE token = ?",
+                (token,),
+            ).fetchone()
+        if row is None or self._clock() - row[0] > self._ttl:
             return None
-        if self._clock() - session.created > self._ttl:
-            del self._items[token]
-            return None
-        return session
+        created, question_id, user_id, stored = row
+        return Session(_answer_of(json.loads(stored)), question_id, user_id, created)
 
     def __len__(self) -> int:
-        return len(self._items)
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0])
+
+
+def _answer_of(data: dict[str, object]) -> Answer:
+    results = data["results"]
+    assert isinstance(results, list)
+    fields = {key: value for key, value in data.items() if key != "results"}
+    return Answer(**fields, results=[Result(**result) for result in results])  # type: ignore[arg-type]

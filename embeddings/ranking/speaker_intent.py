@@ -58,14 +58,21 @@ _IGNORED = frozenset(_IGNORED_WORDS.split())
 
 def asked_speaker(question: str) -> frozenset[str]:
     """The words (case-folded) naming the speaker the question asks about; empty if none."""
+    who = speaker_phrase(question)
+    return frozenset(_fold(who)) - _IGNORED if who else frozenset()
+
+
+def speaker_phrase(question: str) -> str | None:
+    """The speaker the question asks about as written ("Jake Sullivan", "the senior
+    official"), or None when it names nobody."""
     for pattern in (_ACCORDING, _POSSESSIVE, _DID_X_SAY):
         for match in pattern.finditer(question):
             who = _CLAUSE.sub("", match.group("who"))
             words = frozenset(_fold(who)) - _IGNORED
             said = "next" not in match.groupdict() or bool(_SPEECH.match(match.group("next")))
             if words and (_ROLE.search(who) or (said and re.search(r"\b[A-Z]", who))):
-                return words
-    return frozenset()
+                return who.strip()
+    return None
 
 
 def passage_speaker(text: str, title: str, speaker: str | None = None) -> frozenset[str]:

@@ -78,6 +78,7 @@ def start_bot(
         app = build_application(settings, engine, log)
         async with started(app, poll_timeout=1):
             yield RunningBot(tg, app, settings, engine, log)
+        app.bot_data.close()
         log.close()
 
     return start

@@ -1148,6 +1148,58 @@ class FakeTelegram:
             self._enqueue({"message": message})
         return message
 
+    def edit_text(self, user: JSON, message: JSON, text: str) -> JSON:
+        """The user edits a text message they sent: an ``edited_message`` update with the same
+        message id and the new text (the bot sees it if it could see the original)."""
+        chat_id = message["chat"]["id"]
+        if self._messages.get(chat_id, {}).get(message["message_id"]) is not message:
+            raise AssertionError(f"message {message['message_id']} is not a user message here")
+        message["text"] = text
+        message["entities"] = _user_entities(text)
+        message["edit_date"] = int(time.time())
+        if not message["entities"]:
+            del message["entities"]
+        if self._bot_can_see(message, text):
+            self._enqueue({"edited_message": message}, chat_id)
+        return message
+
+    def send_photo(self, user: JSON, caption: str | None = None, chat: JSON | None = None) -> JSON:
+        """The user sends a photo (two sizes, as Telegram sends them), with an optional caption."""
+        number = next(self._file_ids)
+        sizes = [
+            {"file_id": f"AgACAgIAAxkBAAI{number:06d}{side}", "file_unique_id":
+             f"AQAD{number:06d}{side}", "width": side, "height": side, "file_size": side * 40}
+            for side in (90, 800)
+        ]  # fmt: skip
+        fields: JSON = {"photo": sizes}
+        if caption:
+            fields["caption"] = caption
+            fields["caption_entities"] = _user_entities(caption)
+        message = self._user_message(user, chat, **fields)
+        if self._bot_can_see(message, caption or ""):
+            self._enqueue({"message": message})
+        return message
+
+    def send_media(self, user: JSON, kind: str, chat: JSON | None = None) -> JSON:
+        """The user sends a sticker, voice note, video, video note or audio file."""
+        number = next(self._file_ids)
+        media: JSON = {"file_id": f"CAACAgIAAxkBAAI{number:06d}", "file_unique_id":
+                       f"AgAD{number:06d}"}  # fmt: skip
+        shapes: dict[str, JSON] = {
+            "sticker": {"type": "regular", "width": 512, "height": 512, "is_animated": False,
+                        "is_video": False, "emoji": "👍"},
+            "voice": {"duration": 3, "mime_type": "audio/ogg"},
+            "video": {"width": 640, "height": 360, "duration": 5},
+            "video_note": {"length": 240, "duration": 5},
+            "audio": {"duration": 120, "mime_type": "audio/mpeg"},
+        }  # fmt: skip
+        if kind not in shapes:
+            raise ValueError(f"unknown media kind {kind!r}; one of {sorted(shapes)}")
+        message = self._user_message(user, chat, **{kind: {**media, **shapes[kind]}})
+        if self._bot_can_see(message, ""):
+            self._enqueue({"message": message})
+        return message
+
     def send_forwarded(self, user: JSON, text: str, origin: JSON, chat: JSON | None = None) -> JSON:
         """The user forwards a message ``origin`` (a user) wrote; entities (a /command) stay."""
         message = self._user_message(

@@ -4,6 +4,7 @@ answers a question, and admins manage feeds with /feeds, /addfeed and /removefee
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 import pytest
@@ -43,8 +44,9 @@ def feed_job_scheduled(app: App) -> bool:
 
 
 async def test_the_job_queue_polls_feeds_and_the_new_article_answers(
-    tg: FakeTelegram, start_bot: BotFactory, site: Site
+    tg: FakeTelegram, start_bot: BotFactory, site: Site, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="bot.telegram.feeds")
     rss = f"{site.base}/rss.xml"
     async with start_bot(
         feeds=rss, feed_allow_private=True, feed_interval=1, feed_timeout=2
@@ -55,6 +57,19 @@ async def test_the_job_queue_polls_feeds_and_the_new_article_answers(
             bot.engine,
             f"feeds/{host}/president-trump-and-republicans-deliver-for-south-carolina-families",
         )
+
+        # Each poll is one log line with its outcome (logged as the poll's thread returns).
+        def polls() -> list[str]:
+            return [r.getMessage() for r in caplog.records if r.name == "bot.telegram.feeds"]
+
+        for _ in range(100):
+            if any("; Indexed " in line for line in polls()):
+                break
+            await asyncio.sleep(0.1)
+        assert any("; Indexed " in line for line in polls())
+        outcomes = ("feed poll: Polled 1 feed(s): ", "feed poll skipped: ")
+        assert all(line.startswith(outcomes) for line in polls())
+        assert all("\n" not in line for line in polls())
         reply = await say(tg, 1, OVERTIME)
         [bold, *_] = reply.formatted("bold")
         assert "One in four South Carolina workers no longer pay federal income taxes" in bold

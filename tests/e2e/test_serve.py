@@ -56,6 +56,10 @@ async def test_serve_answers_over_http_and_stops_cleanly_on_sigterm(
         log = await stopped(process, signal.SIGTERM)
     assert process.returncode == 0, log
     assert "newsdesk bot stopped" in log
+    # What is served, said once at start: backend, index, size, model, other languages.
+    assert f"serving the faiss index {shipped_copy[1]} (generation " in log
+    assert "281 articles" in log
+    assert "all-MiniLM-L6-v2; multilingual vectors " in log
     assert tg.token not in log
     assert tg.token.split(":")[1] not in log
 
