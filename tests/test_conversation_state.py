@@ -3,6 +3,7 @@ edits, sessions that outlive the process, inline descriptions."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from bot.telegram.followups import ChatMemory
 from bot.telegram.inline import description
 from bot.telegram.sessions import Sessions
-from embeddings import Answer, Result
+from embeddings import Answer, Result, TimeScope
 
 
 class Clock:
@@ -62,6 +63,16 @@ def test_sessions_outlive_the_process_and_still_expire(tmp_path: Path) -> None:
     clock.now += 61
     assert again.get(token) is None
     again.close()
+
+
+def test_a_session_keeps_the_period_its_question_named(tmp_path: Path) -> None:
+    sessions = Sessions(ttl_seconds=60, clock=Clock(), path=tmp_path / "bot.sqlite")
+    scope = TimeScope(dt.date(2023, 3, 1), dt.date(2023, 3, 31), label="March 2023")
+    answer = Answer("q", False, 0.1, [RESULT], scope=scope, nearest_dates=("2023-04-10",))
+    session = sessions.get(sessions.add(answer, question_id=1, user_id=2))
+    assert session is not None
+    assert session.answer == answer
+    sessions.close()
 
 
 def test_inline_descriptions_end_at_a_word() -> None:

@@ -10,6 +10,7 @@ not reset) and the oldest are dropped beyond a cap, so the table stays bounded.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import secrets
 import sqlite3
@@ -18,8 +19,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from embeddings import Answer, Result
+from embeddings import Answer, Result, TimeScope
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -71,7 +73,13 @@ class Sessions:
         with self._lock, self._db:
             self._db.execute(
                 "INSERT INTO sessions VALUES (?, ?, ?, ?, ?)",
-                (token, now, question_id, user_id, json.dumps(dataclasses.asdict(answer))),
+                (
+                    token,
+                    now,
+                    question_id,
+                    user_id,
+                    json.dumps(dataclasses.asdict(answer), default=str),
+                ),
             )
             self._db.execute("DELETE FROM sessions WHERE created < ?", (now - self._ttl,))
             self._db.execute(
@@ -98,8 +106,19 @@ class Sessions:
             return int(self._db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0])
 
 
-def _answer_of(data: dict[str, object]) -> Answer:
-    results = data["results"]
-    assert isinstance(results, list)
-    fields = {key: value for key, value in data.items() if key != "results"}
-    return Answer(**fields, results=[Result(**result) for result in results])  # type: ignore[arg-type]
+def _answer_of(data: dict[str, Any]) -> Answer:
+    """The answer `json.dumps(asdict(answer), default=str)` stored: dates come back from ISO."""
+    fields = {key: value for key, value in data.items() if key not in ("results", "scope")}
+    fields["nearest_dates"] = tuple(fields.get("nearest_dates", ()))
+    scope = data.get("scope")
+    if scope is not None:
+        since, until = (
+            scope[end] and dt.date.fromisoformat(scope[end]) for end in ("since", "until")
+        )
+        scope = TimeScope(since, until, scope["order"], scope["label"])
+    results = [Result(**result) for result in data["results"]]
+    return Answer(**fields, results=results, scope=scope)
+
+
+def _day(iso: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(iso) if iso else None
