@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
     webhook_secret: SecretStr | None = None
+    # Followed topics (/follow): how many per user; how often to look for a new index
+    # generation to match them against (a feed poll in this process matches at once).
+    follow_limit: int = Field(default=20, ge=1)
+    alert_interval: float = Field(default=60.0, ge=1.0)
 
     # News feeds (also listed one a line in <data_dir>/feeds.txt)
     feeds: Annotated[tuple[str, ...], NoDecode] = ()

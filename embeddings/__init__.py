@@ -25,6 +25,7 @@ from embeddings.ingest.articles import SUPPORTED_SUFFIXES, Article, parse_file
 from embeddings.models.encoder import DEFAULT_MODEL, Encoder
 from embeddings.models.torch_encoder import SentenceTransformerEncoder
 from embeddings.ranking.search import Answer, Result
+from embeddings.ranking.topics import TopicMatch
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -51,6 +52,7 @@ __all__ = [
     "QuestionError",
     "Result",
     "SentenceTransformerEncoder",
+    "TopicMatch",
     "open_store",
     "parse_file",
 ]

@@ -32,6 +32,7 @@ from embeddings.ingest.upload import (
 from embeddings.models.encoder import Encoder
 from embeddings.models.multilingual import MultilingualEncoder
 from embeddings.ranking.search import Answer, Searcher
+from embeddings.ranking.topics import TopicMatch, article_rows, match_topics
 from embeddings.text.language import load_identifier
 
 DEFAULT_MAX_QUESTION_CHARS = 1000
@@ -173,6 +174,16 @@ class Engine:
 
     def search(self, question: str, top: int = 3) -> Answer:
         return self._current().search(self.check_question(question), top=top)
+
+    def match_topics(self, topics: Sequence[str], article_ids: Sequence[str]) -> list[TopicMatch]:
+        """Which of `article_ids` would confidently answer which of `topics` (followed topics
+        against newly arrived articles; see embeddings.ranking.topics)."""
+        searcher = self._current()
+        return match_topics(searcher, topics, article_rows(searcher, article_ids))
+
+    def article_digests(self) -> dict[str, str]:
+        """Article id → digest of what was indexed of it: tells new and changed articles."""
+        return self._current().generation.article_digests()
 
     def article(self, article_id: str) -> Article | None:
         """The whole article (all its paragraphs), as indexed."""

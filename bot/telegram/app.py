@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 from bot.cli.progressbar import ProgressBar
 from bot.settings import Settings, SettingsError, make_engine, secrets_of
-from bot.telegram import admin, buttons, feeds, questions
+from bot.telegram import admin, buttons, feeds, follow, questions
 from bot.telegram.api import (
     Application,
     ApplicationBuilder,
@@ -41,6 +41,8 @@ PUBLIC_COMMANDS = [
     BotCommand("ask", "Ask the archive a question"),
     BotCommand("help", "What the archive holds and how to ask"),
     BotCommand("sources", "What is indexed, by source"),
+    BotCommand("follow", "Be alerted to new articles on a topic"),
+    BotCommand("following", "Topics you follow"),
 ]
 ADMIN_COMMANDS = [
     *PUBLIC_COMMANDS,
@@ -91,6 +93,9 @@ def build_application(settings: Settings, engine: Engine, log: BotLog) -> App:
     app.add_handler(CommandHandler("feeds", feeds.feeds))
     app.add_handler(CommandHandler("addfeed", feeds.addfeed))
     app.add_handler(CommandHandler("removefeed", feeds.removefeed))
+    app.add_handler(CommandHandler("follow", follow.follow))
+    app.add_handler(CommandHandler("following", follow.following))
+    app.add_handler(CommandHandler("unfollow", follow.unfollow))
     # Uploads are an admin's private business; documents shared in groups are not for us.
     new_messages = filters.UpdateType.MESSAGE  # an edited question is not asked again
     app.add_handler(
@@ -101,6 +106,7 @@ def build_application(settings: Settings, engine: Engine, log: BotLog) -> App:
     )
     # A lone unknown command in a private chat gets the help text rather than silence.
     app.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, questions.start))
+    app.add_handler(CallbackQueryHandler(follow.unfollow_button, pattern=follow.UNFOLLOW_PATTERN))
     app.add_handler(CallbackQueryHandler(buttons.press))
     app.add_handler(InlineQueryHandler(questions.inline_query))
     app.add_error_handler(on_error)
@@ -112,6 +118,14 @@ def build_application(settings: Settings, engine: Engine, log: BotLog) -> App:
         interval=settings.feed_interval,
         first=min(settings.feed_interval, 10.0),
         name="feeds",
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )
+    # New articles from uploads, reindexes and other replicas' builds reach followers here.
+    app.job_queue.run_repeating(
+        follow.check_alerts,
+        interval=settings.alert_interval,
+        first=min(settings.alert_interval, 5.0),
+        name="alerts",
         job_kwargs={"max_instances": 1, "coalesce": True},
     )
     return app

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.telegram import render
+from bot.telegram import follow, render
 from bot.telegram.admin import admin_only
 from bot.telegram.api import Update
 from bot.telegram.desk import Context, reply
@@ -43,6 +43,8 @@ async def poll_feeds(context: Context) -> None:
             logger.warning("feed poll failed: %s", error)
             return
         logger.info("%s", poll_text(report, summary))
+        if summary is not None:  # followed topics hear of new articles within this poll
+            await follow.send_alerts(context, desk)
         await desk.compact_if_due(summary)
 
 
