@@ -18,6 +18,8 @@ from bot.follow.store import Alerted, Follow, SqlFollows
 from embeddings import Engine, TopicMatch
 from embeddings.ranking.search import collapse_near_duplicates
 
+BODY_CHARS = 5000  # of an alerted article's text, kept to recognise its reposts
+
 
 @dataclass(frozen=True, slots=True)
 class Alert:
@@ -64,19 +66,23 @@ def pending_alerts(engine: Engine, store: SqlFollows) -> list[Alert]:
         for match in engine.match_topics(topics, fresh):
             by_topic[topics[match.topic]].append(match)
         for follow in follows:
-            alerts += _claim(store, follow, by_topic[follow.topic])
+            alerts += _claim(store, follow, by_topic[follow.topic], engine)
     store.mark_seen({a: current[a] for a in fresh})
     return alerts
 
 
-def _claim(store: SqlFollows, follow: Follow, matches: list[TopicMatch]) -> list[Alert]:
+def _claim(
+    store: SqlFollows, follow: Follow, matches: list[TopicMatch], engine: Engine
+) -> list[Alert]:
     """The matches not repeating an article already alerted for this follow, claimed. Of
     near-duplicates arriving together the first published (then the first by id) is sent."""
     earlier = store.alerted(follow.id)
     claimed: list[Alert] = []
     for match in sorted(matches, key=lambda m: (m.result.date or "", m.result.article_id)):
         result = match.result
-        candidate = Alerted(result.article_id, result.title, result.text)
+        article = engine.article(result.article_id)
+        body = "\n".join(article.paragraphs) if article else result.text
+        candidate = Alerted(result.article_id, result.title, body[:BODY_CHARS])
         if any(is_near_duplicate(candidate, other) for other in earlier):
             continue
         if store.claim(follow.id, candidate):
@@ -86,13 +92,14 @@ def _claim(store: SqlFollows, follow: Follow, matches: list[TopicMatch]) -> list
 
 
 def is_near_duplicate(new: Alerted, old: Alerted) -> bool:
-    """Another article telling the same: the same title, or the alerted passage nearly
-    repeated (the same test that keeps a repost out of an answer's results)."""
+    """Another article telling the same: the same title, or its text nearly repeated (the
+    test that keeps a repost out of an answer's results, on the articles' texts: the two
+    may be matched by different paragraphs)."""
     if new.article_id == old.article_id:
         return True
     if _folded(new.title) == _folded(old.title):
         return True
-    pair = [(old.article_id, old.passage), (new.article_id, new.passage)]
+    pair = [(old.article_id, old.body), (new.article_id, new.body)]
     return len(collapse_near_duplicates(pair, 2)) < 2
 
 

@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS alerts (
     follow_id BIGINT NOT NULL,      -- no foreign key: an unfollowed topic's claims may stay
     article_id TEXT NOT NULL,
     title TEXT NOT NULL,
-    passage TEXT NOT NULL,          -- the alerted passage, for near-duplicate checks
+    body TEXT NOT NULL,             -- the article's text, to recognise its reposts
     sent DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (follow_id, article_id)
 );
@@ -66,7 +66,7 @@ class Alerted:
 
     article_id: str
     title: str
-    passage: str
+    body: str
 
 
 Transaction = Callable[[], contextlib.AbstractContextManager[Any]]
@@ -147,7 +147,7 @@ class SqlFollows:
 
     def alerted(self, follow_id: int) -> list[Alerted]:
         rows = self._rows(
-            "SELECT article_id, title, passage FROM alerts WHERE follow_id = ? "
+            "SELECT article_id, title, body FROM alerts WHERE follow_id = ? "
             "ORDER BY sent DESC LIMIT ?",
             (follow_id, RECENT_ALERTS),
         )
@@ -158,7 +158,7 @@ class SqlFollows:
         rows = self._rows(
             "INSERT INTO alerts VALUES (?, ?, ?, ?, ?) ON CONFLICT (follow_id, article_id) "
             "DO NOTHING RETURNING follow_id",
-            (follow_id, alert.article_id, alert.title, alert.passage, time.time()),
+            (follow_id, alert.article_id, alert.title, alert.body, time.time()),
         )
         return bool(rows)
 
