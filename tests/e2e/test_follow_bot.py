@@ -38,7 +38,8 @@ async def test_a_followed_topic_is_alerted_once_and_unfollowed_ones_never(
         (bot.data_dir / "feeds.txt").write_text(f"{site.base}/rss.xml\n", encoding="utf-8")
         alert = await tg.next_bot_message(1, after=mark, timeout=120)
         assert alert.text.startswith(f"🔔 New on {OVERTIME}")
-        [bold, *_] = alert.formatted("bold")
+        [topic, bold, *_] = alert.formatted("bold")  # the topic, then the answer sentence
+        assert topic == OVERTIME
         assert "One in four South Carolina workers no longer pay federal income taxes" in bold
         assert "President Trump and Republicans Deliver for South Carolina Families" in alert.text
         # Later polls bring nothing new: that one alert, and none for the other topics.
