@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_allow_no_secret: bool = False  # only behind something else that authenticates
     webhook_max_bytes: int = Field(default=1_000_000, ge=1024)  # an update's JSON body
+    # Followed topics (/follow): how many per user; how often to look for a new index
+    # generation to match them against (a feed poll in this process matches at once).
+    follow_limit: int = Field(default=20, ge=1)
+    alert_interval: float = Field(default=60.0, ge=1.0)
 
     # News feeds (also listed one a line in <data_dir>/feeds.txt)
     feeds: Annotated[tuple[str, ...], NoDecode] = ()

@@ -28,6 +28,7 @@ from embeddings.models.encoder import DEFAULT_MODEL, Encoder
 from embeddings.models.torch_encoder import SentenceTransformerEncoder
 from embeddings.ranking.search import Answer, Result
 from embeddings.ranking.timeline import Timeline, asks_for_timeline
+from embeddings.ranking.topics import TopicMatch
 from embeddings.text.when import TimeScope
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "SentenceTransformerEncoder",
     "TimeScope",
     "Timeline",
+    "TopicMatch",
     "asks_for_timeline",
     "open_store",
     "parse_file",

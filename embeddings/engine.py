@@ -39,6 +39,7 @@ from embeddings.ingest.upload import (
 from embeddings.models.encoder import Encoder, MultilingualModel
 from embeddings.ranking.search import Answer, Searcher
 from embeddings.ranking.timeline import Timeline, timeline
+from embeddings.ranking.topics import TopicMatch, article_rows, match_topics
 from embeddings.text.language import is_english, load_identifier
 from embeddings.text.questions import check_question
 from embeddings.text.when import TimeScope
@@ -255,6 +256,16 @@ class Engine:
             "Multilingual search needs the multilingual vectors, which this index lacks "
             "(run `newsdesk index` to add them); English questions work now."
         )
+
+    def match_topics(self, topics: Sequence[str], article_ids: Sequence[str]) -> list[TopicMatch]:
+        """Which of `article_ids` would confidently answer which of `topics` (followed topics
+        against newly arrived articles; see embeddings.ranking.topics)."""
+        searcher = self._current()
+        return match_topics(searcher, topics, article_rows(searcher, article_ids))
+
+    def article_digests(self) -> dict[str, str]:
+        """Article id → digest of what was indexed of it: tells new and changed articles."""
+        return self._current().generation.article_digests()
 
     def article(self, article_id: str) -> Article | None:
         """The whole article (all its paragraphs), as indexed."""

@@ -14,7 +14,7 @@ from bot.cli.progressbar import ProgressBar
 from bot.indexinfo import index_info, serving_line
 from bot.redact import Redactor
 from bot.settings import Settings, SettingsError, make_engine, secrets_of
-from bot.telegram import admin, background, buttons, feeds, other_messages, questions
+from bot.telegram import admin, background, buttons, feeds, follow, other_messages, questions
 from bot.telegram.api import (
     Application,
     ApplicationBuilder,
@@ -46,6 +46,8 @@ PUBLIC_COMMANDS = [
     BotCommand("ask", "Ask the archive a question"),
     BotCommand("help", "What the archive holds and how to ask"),
     BotCommand("sources", "What is indexed, by source"),
+    BotCommand("follow", "Be alerted to new articles on a topic"),
+    BotCommand("following", "Topics you follow"),
 ]
 ADMIN_COMMANDS = [
     *PUBLIC_COMMANDS,
@@ -96,6 +98,9 @@ def build_application(settings: Settings, engine: Engine, log: BotLog) -> App:
     app.add_handler(CommandHandler("feeds", feeds.feeds))
     app.add_handler(CommandHandler("addfeed", feeds.addfeed))
     app.add_handler(CommandHandler("removefeed", feeds.removefeed))
+    app.add_handler(CommandHandler("follow", follow.follow))
+    app.add_handler(CommandHandler("following", follow.following))
+    app.add_handler(CommandHandler("unfollow", follow.unfollow))
     # Uploads are an admin's private business; documents shared in groups are not for us.
     new_messages = filters.UpdateType.MESSAGE
     private = filters.ChatType.PRIVATE
@@ -119,6 +124,7 @@ def build_application(settings: Settings, engine: Engine, log: BotLog) -> App:
     app.add_handler(
         MessageHandler(new_messages & filters.COMMAND & private, other_messages.unknown_command)
     )
+    app.add_handler(CallbackQueryHandler(follow.unfollow_button, pattern=follow.UNFOLLOW_PATTERN))
     app.add_handler(CallbackQueryHandler(buttons.press))
     app.add_handler(InlineQueryHandler(questions.inline_query))
     app.add_error_handler(on_error)
@@ -133,6 +139,14 @@ def build_application(settings: Settings, engine: Engine, log: BotLog) -> App:
         job_kwargs={"max_instances": 1, "coalesce": True},
     )
     app.job_queue.run_once(background.after_start, when=0, name="after start")
+    # New articles from uploads, reindexes and other replicas' builds reach followers here.
+    app.job_queue.run_repeating(
+        follow.check_alerts,
+        interval=settings.alert_interval,
+        first=min(settings.alert_interval, 5.0),
+        name="alerts",
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )
     return app
 
 

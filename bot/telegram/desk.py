@@ -12,6 +12,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from bot.follow.alerts import Watch, start_watching
+from bot.follow.store import SqlFollows, follow_store
 from bot.settings import Settings, feed_poller
 from bot.telegram.api import (
     CallbackContext,
@@ -54,12 +56,16 @@ class Desk:
     poller: FeedPoller
     feeds: tuple[str, ...]  # from NEWSDESK_FEEDS; feeds.txt is read at each poll
     pending: PendingUploads  # uploads whose build has not ended
+    follows: SqlFollows  # followed topics and their alerts (bot.telegram.follow)
+    follow_limit: int
 
     def __init__(self) -> None:
         self.indexing = asyncio.Lock()  # held by a build, an upload, a feed poll's build or a
         # compaction; a feed poll's fetching holds only this one:
         self.polling = asyncio.Lock()
         self.compacting = False  # the lock is held by a compaction, not by an admin's build
+        self.alerting = asyncio.Lock()  # one check for alerts at a time
+        self.watch = Watch()
 
     def configure(self, settings: Settings, engine: Engine, log: BotLog) -> None:
         self.engine = engine
@@ -76,10 +82,14 @@ class Desk:
         self.poller = feed_poller(settings)
         self.feeds = settings.feeds
         self.pending = PendingUploads(settings.state_db)
+        self.follows = follow_store(settings)
+        start_watching(engine, self.follows)
+        self.follow_limit = settings.follow_limit
 
     def close(self) -> None:
         self.sessions.close()
         self.pending.close()
+        self.follows.close()
 
     async def feed_urls(self) -> list[str]:
         return await asyncio.to_thread(feed_list, self.data_dir, self.feeds)

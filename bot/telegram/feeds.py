@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.telegram import render
+from bot.telegram import follow, render
 from bot.telegram.admin import admin_only
 from bot.telegram.api import ChatType, Update
 from bot.telegram.desk import Context, reply
@@ -67,6 +67,7 @@ async def poll_feeds(context: Context) -> None:
                 logger.warning("feed poll: indexing the polled articles failed: %s", error)
                 return
             logger.info("feed poll: %s", "; ".join(poll_text(report, summary).splitlines()))
+            await follow.send_alerts(context, desk)  # followed topics hear of new articles at once
             await desk.compact_if_due(summary)
 
 
