@@ -24,12 +24,12 @@ logger = logging.getLogger(__name__)
 def answer_keyboard(
     token: str, result: Answer, per_page: int, texts: Messages
 ) -> InlineKeyboardMarkup | None:
-    """Under the first page: its articles, More, Timeline (a topic reported at several dates)
-    and 👍/👎 — none under "not found"."""
+    """Under the first page: its articles, More, Timeline (when the page answers from articles
+    of several dates) and 👍/👎 — none under "not found"."""
     if not shows_passages(result):
         return None
     rows = page_keyboard(token, result, 0, per_page, texts).inline_keyboard
-    if len({r.date for r in result.results if r.date}) > 1:
+    if result.answered and len({r.date for r in result.results[:per_page] if r.date}) > 1:
         timeline = InlineKeyboardButton(texts.timeline, callback_data=TimelineOf(token).data)
         rows = (*rows, (timeline,))
     votes = [
