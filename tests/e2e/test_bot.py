@@ -62,8 +62,9 @@ async def test_private_question_gets_the_passage_sentence_in_bold_and_buttons(
         assert reply.text.startswith(f"{WANG_YI_UN}\n— @AzerNewsAz · 22 Feb 2023\n\n1. ")
         assert "22 Feb 2023 · @AzerNewsAz" in reply.text
         labels = [b["text"] for b in reply.buttons]
-        assert labels[-3:] == ["More", "👍", "👎"]
-        articles = labels[:-3]  # one per article on the page
+        # The page cites articles of several dates: the topic can be read as a timeline.
+        assert labels[-4:] == ["More", "Timeline", "👍", "👎"]
+        articles = labels[:-4]  # one per article on the page
         assert articles in (["📄 Full article"], [f"📄 {n}" for n in range(1, len(articles) + 1)])
         assert all(len(d.encode()) <= 64 for d in reply.callback_data)
 

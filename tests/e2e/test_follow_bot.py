@@ -23,7 +23,9 @@ async def test_a_followed_topic_is_alerted_once_and_unfollowed_ones_never(
     tg: FakeTelegram, start_bot: BotFactory, site: Site
 ) -> None:
     reader = tg.user(1, "Reader")
-    async with start_bot(feed_interval=1, feed_timeout=2, alert_interval=1) as bot:
+    async with start_bot(
+        feed_interval=1, feed_timeout=2, alert_interval=1, feed_allow_private=True
+    ) as bot:
         for topic in (OVERTIME, SPACE, SOLAR):
             followed = await say(tg, 1, f"/follow {topic}")
             assert followed.text.startswith(f"Following {topic}.")
