@@ -1,8 +1,9 @@
 """A picture of a real exchange with the bot, for the README: the real bot and model answer a
-question over the loopback fake Bot API server, and the reply's HTML, exactly as sent to
-Telegram, is drawn as a chat by headless Chromium on a page that styles Telegram's HTML subset.
+question and a follow-up over the loopback fake Bot API server, and the replies' HTML, exactly
+as sent to Telegram, is drawn as a chat by headless Chromium on a page that styles Telegram's
+HTML subset.
 
-    python -m benchmarks.chat_picture OUT.png [--index-dir DIR] [--question TEXT]
+    python -m benchmarks.chat_picture OUT.png [--index-dir DIR] [--question TEXT ...]
         [--chromium PATH]
 
 Without --index-dir the shipped data/ is indexed first (a few minutes with the real model); the
@@ -19,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks.common import SHIPPED_DATA
@@ -30,9 +32,10 @@ from embeddings.index.indexer import build_index
 from embeddings.index.stores import open_store
 from tests.e2e.fake_telegram import BotMessage, FakeTelegram
 
-QUESTION = (
+QUESTIONS = (
     "What did Jake Sullivan say about how his talks with Wang Yi have changed "
-    "from Vienna to Bangkok?"
+    "from Vienna to Bangkok?",
+    "And what did he say about export controls?",  # a follow-up: read with the first's speaker
 )
 WIDTH = 560  # CSS pixels: about a phone's chat column, drawn at twice the density
 
@@ -56,17 +59,20 @@ code, pre {{ font-family: "DejaVu Sans Mono", monospace; font-size: 13px; }}
 .key {{ flex: 1 1 0; text-align: center; background: rgba(60,90,50,.45); color: #fff;
   border-radius: 8px; padding: 7px 4px; font-size: 14px; font-weight: 500; }}
 </style></head><body><div class="chat">
-<div class="row me"><div class="bubble">{question}</div></div>
-<div class="row bot"><div><div class="bubble"><div class="name">newsdesk</div>{answer}</div>
-{keys}</div></div>
+{rows}
 </div>
 <script>document.title = String(document.querySelector(".chat").scrollHeight);</script>
 </body></html>
 """
 
 
-async def exchange(index_dir: Path, work: Path, question: str) -> BotMessage:
-    """The bot's reply to `question`, asked in a private chat."""
+ROWS = """<div class="row me"><div class="bubble">{question}</div></div>
+<div class="row bot"><div><div class="bubble"><div class="name">newsdesk</div>{answer}</div>
+{keys}</div></div>"""
+
+
+async def exchange(index_dir: Path, work: Path, questions: Sequence[str]) -> list[BotMessage]:
+    """The bot's replies to `questions`, asked one after the other in a private chat."""
     encoder = SentenceTransformerEncoder()
     async with FakeTelegram() as tg:
         settings = load_settings(
@@ -83,14 +89,21 @@ async def exchange(index_dir: Path, work: Path, question: str) -> BotMessage:
         try:
             async with started(app, poll_timeout=1):
                 user = tg.user(1, "Reader", username="reader")
-                mark = tg.mark()
-                tg.send_text(user, question)
-                return await tg.next_bot_message(user["id"], after=mark, timeout=120)
+                replies = []
+                for question in questions:
+                    mark = tg.mark()
+                    tg.send_text(user, question)
+                    replies.append(await tg.next_bot_message(user["id"], after=mark, timeout=120))
+                return replies
         finally:
             log.close()
 
 
-def page_html(question: str, reply: BotMessage) -> str:
+def page_html(exchanged: Sequence[tuple[str, BotMessage]]) -> str:
+    return PAGE.format(width=WIDTH, rows="\n".join(_rows(q, reply) for q, reply in exchanged))
+
+
+def _rows(question: str, reply: BotMessage) -> str:
     assert reply.html is not None, "the bot sends answers as HTML"
     rows = (reply.reply_markup or {}).get("inline_keyboard", [])
     keys = "".join(
@@ -99,7 +112,7 @@ def page_html(question: str, reply: BotMessage) -> str:
         + "</div>"
         for row in rows
     )
-    return PAGE.format(width=WIDTH, question=html.escape(question), answer=reply.html, keys=keys)
+    return ROWS.format(question=html.escape(question), answer=reply.html, keys=keys)
 
 
 def screenshot(chromium: str, page: Path, out: Path, profile: Path) -> None:
@@ -143,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="the PNG to write")
     parser.add_argument("--index-dir", type=Path, help="an index of data/ to copy")
-    parser.add_argument("--question", default=QUESTION)
+    parser.add_argument("--question", action="append", help="asked in turn (default: two)")
     parser.add_argument("--chromium", default="chromium")
     args = parser.parse_args(argv)
     chromium = shutil.which(args.chromium)
@@ -158,12 +171,16 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copytree(args.index_dir, index_dir)
         else:
             build_index([work / "data"], open_store(index_dir), SentenceTransformerEncoder())
-        reply = asyncio.run(exchange(index_dir, work, args.question))
+        questions = args.question or QUESTIONS
+        replies = asyncio.run(exchange(index_dir, work, questions))
+        exchanged = list(zip(questions, replies, strict=True))
         page = work / "chat.html"
-        page.write_text(page_html(args.question, reply), encoding="utf-8")
+        page.write_text(page_html(exchanged), encoding="utf-8")
         screenshot(chromium, page, args.out, work / "chromium-profile")
-    buttons = "  ".join(f"[{b['text']}]" for b in reply.buttons)
-    print(f"> {args.question}\n\n{reply.text}\n\n{buttons}\n\nwrote {args.out}")
+    for question, reply in exchanged:
+        buttons = "  ".join(f"[{b['text']}]" for b in reply.buttons)
+        print(f"> {question}\n\n{reply.text}\n\n{buttons}\n")
+    print(f"wrote {args.out}")
     return 0
 
 
