@@ -10,6 +10,7 @@ subprocess) says so with the mark itself. Each of these marks also makes the tes
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,6 +46,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(mark)
         if any(item.get_closest_marker(mark) for mark in SLOW_MARKS):
             item.add_marker("slow")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_logging() -> Iterator[None]:
+    """Commands under test (`serve`) configure the root logger for the process, with handlers
+    on the test's captured stderr, which is closed once the test ends: restore the root
+    logger after each test, so no later test logs through a handler on a closed stream."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(autouse=True)

@@ -4,6 +4,7 @@ and in PostgreSQL) and matching new articles against topics with the real model.
 from __future__ import annotations
 
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,18 @@ def test_exactly_one_replica_claims_each_alert(database_url: str) -> None:
     assert replicas[1].all_follows() == [follow]  # one table for every replica
     claims = [replica.claim(follow.id, ALERT) for replica in replicas]
     assert sorted(claims) == [False, True]
+    for replica in replicas:
+        replica.close()
+
+
+def test_replicas_starting_together_all_open_the_follows(database_url: str) -> None:
+    # Concurrent CREATE SCHEMA/TABLE IF NOT EXISTS can collide in PostgreSQL's catalogue: two
+    # replicas started at once must both come up.
+    with ThreadPoolExecutor(6) as pool:
+        starting = [pool.submit(postgres_follows, database_url, "together_bot") for _ in range(6)]
+        replicas = [replica.result() for replica in starting]
+    follow = replicas[0].follow(1, 10, SOLAR, limit=20)
+    assert all(replica.all_follows() == [follow] for replica in replicas)
     for replica in replicas:
         replica.close()
 

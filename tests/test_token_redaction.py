@@ -50,18 +50,13 @@ def bot_api(token: str) -> Iterator[FakeTelegram]:
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)  # no .env from the checkout
     monkeypatch.setenv("NEWSDESK_TELEGRAM_TOKEN", TOKEN)
     monkeypatch.setenv("NEWSDESK_STATE_DB", str(tmp_path / "bot.sqlite"))
     monkeypatch.setenv("NEWSDESK_INDEX_DIR", str(tmp_path / "index"))
     monkeypatch.setenv("NEWSDESK_DATA_DIR", str(tmp_path / "data"))
-    # `serve` configures logging onto this test's captured stderr; the next test has its own.
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield tmp_path
-    root.handlers[:] = handlers
-    root.setLevel(level)
+    return tmp_path  # the root logger is restored after each test (tests/conftest.py)
 
 
 @pytest.mark.parametrize("debug", [[], ["--debug"]])

@@ -200,7 +200,14 @@ def postgres_follows(url: str, schema: str) -> SqlFollows:
             db.execute(path)
             yield db
 
-    with pool.connection() as db, database_errors("creating the follows tables failed"):
+    with (
+        pool.connection() as db,
+        database_errors("creating the follows tables failed"),
+        db.transaction(),
+    ):
+        # Replicas start together, and concurrent CREATE … IF NOT EXISTS can still collide in
+        # the catalogue: one creates while the others wait, then find everything there.
+        db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (schema,))
         db.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
         db.execute(path)
         db.execute(_TABLES.format(serial="BIGSERIAL"))

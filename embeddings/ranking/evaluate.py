@@ -199,12 +199,6 @@ def ranked_passages(
     return distinct((ids for ids in held if ids), depth)
 
 
-def unique_articles(searcher: Searcher, question: str, depth: int = DEPTH) -> list[str]:
-    """Article ids of the ranked results, each once, at least `depth` deep when possible."""
-    answer = searcher.search(question, top=depth * 2)
-    return distinct((result.article_id for result in answer.results), depth)
-
-
 @dataclass(frozen=True, slots=True)
 class _Asked:
     ranked: list[frozenset[str]]
