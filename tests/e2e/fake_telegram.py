@@ -1139,14 +1139,7 @@ class FakeTelegram:
     ) -> JSON:
         """The user uploads a file; getFile and the download URL then serve ``content``."""
         stored = self._store_file(filename, content, mime_type)
-        fields: JSON = {"document": _document_json(stored)}
-        if caption:
-            fields["caption"] = caption
-            fields["caption_entities"] = _user_entities(caption)
-        message = self._user_message(user, chat, **fields)
-        if self._bot_can_see(message, caption or ""):
-            self._enqueue({"message": message})
-        return message
+        return self._send_attachment(user, chat, {"document": _document_json(stored)}, caption)
 
     def edit_text(self, user: JSON, message: JSON, text: str) -> JSON:
         """The user edits a text message they sent: an ``edited_message`` update with the same
@@ -1171,14 +1164,7 @@ class FakeTelegram:
              f"AQAD{number:06d}{side}", "width": side, "height": side, "file_size": side * 40}
             for side in (90, 800)
         ]  # fmt: skip
-        fields: JSON = {"photo": sizes}
-        if caption:
-            fields["caption"] = caption
-            fields["caption_entities"] = _user_entities(caption)
-        message = self._user_message(user, chat, **fields)
-        if self._bot_can_see(message, caption or ""):
-            self._enqueue({"message": message})
-        return message
+        return self._send_attachment(user, chat, {"photo": sizes}, caption)
 
     def send_media(self, user: JSON, kind: str, chat: JSON | None = None) -> JSON:
         """The user sends a sticker, voice note, video, video note or audio file."""
@@ -1195,8 +1181,17 @@ class FakeTelegram:
         }  # fmt: skip
         if kind not in shapes:
             raise ValueError(f"unknown media kind {kind!r}; one of {sorted(shapes)}")
-        message = self._user_message(user, chat, **{kind: {**media, **shapes[kind]}})
-        if self._bot_can_see(message, ""):
+        return self._send_attachment(user, chat, {kind: {**media, **shapes[kind]}})
+
+    def _send_attachment(
+        self, user: JSON, chat: JSON | None, fields: JSON, caption: str | None = None
+    ) -> JSON:
+        """A user message carrying `fields` (a document, photo or other media) and an optional
+        caption, delivered when the bot can see it."""
+        if caption:
+            fields = {**fields, "caption": caption, "caption_entities": _user_entities(caption)}
+        message = self._user_message(user, chat, **fields)
+        if self._bot_can_see(message, caption or ""):
             self._enqueue({"message": message})
         return message
 
