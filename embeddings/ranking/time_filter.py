@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from embeddings.text.when import TimeScope, read_time
+from embeddings.text.events import EventDate, read_time_with_events
+from embeddings.text.when import TimeScope
 
 if TYPE_CHECKING:
     from embeddings.index.rows import StoredPassage
@@ -52,12 +53,15 @@ def scoped_ranking(
     question: str,
     scope: TimeScope | None = None,
     source: str | None = None,
+    events: bool = True,
 ) -> ScopedRanking:
     """The question's own time expression read and combined with `scope` (the caller's
-    period, e.g. the command line's --since/--until) and `source`, and the ranking within."""
+    period, e.g. the command line's --since/--until) and `source`, and the ranking within.
+    With `events`, "after <event>" is bounded by the event's date in the archive."""
     from embeddings.ranking.search import CANDIDATES
 
-    timed = read_time(question, archive_today(searcher))
+    lookup = event_date(searcher) if events else None
+    timed = read_time_with_events(question, archive_today(searcher), lookup)
     asked = _combined(timed.scope, scope)
     if asked is None and source is None:
         ranking = searcher.rank(question)
@@ -100,6 +104,21 @@ def search_within(
         return answer
     dates = sorted({r.date[:10] for r in outside.results if r.date}, key=asked.distance)
     return dataclasses.replace(answer, nearest_dates=tuple(dates[:NEAREST]))
+
+
+def event_date(searcher: Searcher) -> EventDate:
+    """The archive's day for an event phrase ("the Vienna talks"): the date of the passage the
+    phrase itself ranks first (within the period that dates it, if any), when the calibration
+    would answer the phrase with that passage; else None."""
+
+    def lookup(phrase: str, within: TimeScope | None) -> dt.date | None:
+        scoped = scoped_ranking(searcher, phrase, within, events=False)
+        found = searcher.answer(phrase, scoped.ranking, 1)
+        if not found.answered or not found.results[0].date:
+            return None
+        return dt.date.fromisoformat(found.results[0].date[:10])
+
+    return lookup
 
 
 def archive_today(searcher: Searcher) -> dt.date:

@@ -154,12 +154,12 @@ def read_time(question: str, today: dt.date) -> TimedQuestion:
         if order is not None:
             scope = TimeScope(scope.since, scope.until, order[0], scope.label)
             rest = order[1]
-        return TimedQuestion(_tidy(rest), scope)
+        return TimedQuestion(tidy(rest), scope)
     order = _order(question)
     if order is None:
         return TimedQuestion(question, None)
     label = "the latest" if order[0] == "latest" else "the earliest"
-    return TimedQuestion(_tidy(order[1]), TimeScope(order=order[0], label=label))
+    return TimedQuestion(tidy(order[1]), TimeScope(order=order[0], label=label))
 
 
 def _order(question: str) -> tuple[Order, str] | None:
@@ -182,7 +182,9 @@ def _cut(text: str, match: re.Match[str]) -> str:
     return f"{text[: match.start()]} {text[match.end() :]}"
 
 
-def _tidy(text: str) -> str:
+def tidy(text: str) -> str:
+    """A question with an expression cut out: single spaces, no space before punctuation, no
+    leading comma, a capital first letter."""
     text = re.sub(r"\s+([,?.!;:])", r"\1", " ".join(text.split()))
     text = re.sub(r"^[,;:]\s*|,(?=[?.!]$)", "", text)
     return text[:1].upper() + text[1:] if text else text

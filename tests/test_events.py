@@ -1,0 +1,141 @@
+"""Periods bounded by an event the question names: "after the Vienna talks" reads the talks'
+day from a lookup (the archive, in the engine; a table here) against a fixed "today"."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from embeddings.text.events import find_event, read_time_with_events
+from embeddings.text.when import TimeScope, read_time
+
+TODAY = dt.date(2026, 5, 5)
+D = dt.date
+TALKS = D(2023, 5, 12)
+
+
+class Archive:
+    """An event lookup over a table of phrases, remembering what it was asked."""
+
+    def __init__(self, days: dict[tuple[str, TimeScope | None], dt.date]) -> None:
+        self.days = days
+        self.asked: list[tuple[str, TimeScope | None]] = []
+
+    def __call__(self, phrase: str, within: TimeScope | None) -> dt.date | None:
+        self.asked.append((phrase, within))
+        return self.days.get((phrase, within))
+
+
+@pytest.mark.parametrize(
+    ("question", "since", "until", "label", "rest"),
+    [
+        (
+            "What did they agree after the Vienna talks?",
+            D(2023, 5, 13),
+            None,
+            "after 12 May 2023 (the Vienna talks)",
+            "What did they agree?",
+        ),
+        (
+            "Following the Vienna talks, who travelled to Kyiv?",
+            D(2023, 5, 13),
+            None,
+            "after 12 May 2023 (the Vienna talks)",
+            "Who travelled to Kyiv?",
+        ),
+        (
+            "What has been said about sanctions since the Vienna talks?",
+            TALKS,
+            None,
+            "since 12 May 2023 (the Vienna talks)",
+            "What has been said about sanctions?",
+        ),
+        (
+            "What did the ministers promise before the Vienna talks?",
+            None,
+            D(2023, 5, 11),
+            "before 12 May 2023 (the Vienna talks)",
+            "What did the ministers promise?",
+        ),
+        (
+            # The question's own period and the event's bound, both.
+            "In 2023, what was agreed after the Vienna talks?",
+            D(2023, 5, 13),
+            D(2023, 12, 31),
+            "13 May 2023 – 31 December 2023",
+            "What was agreed?",
+        ),
+    ],
+)
+def test_an_event_in_the_archive_bounds_the_period(
+    question: str, since: dt.date | None, until: dt.date | None, label: str, rest: str
+) -> None:
+    archive = Archive({("Vienna talks", None): TALKS})
+    timed = read_time_with_events(question, TODAY, archive)
+    assert timed.scope == TimeScope(since, until, None, label)
+    assert timed.text == rest
+    assert archive.asked == [("Vienna talks", None)]
+
+
+def test_the_occasion_that_followed_an_event_prefers_the_earliest_after_it() -> None:
+    question = "At the summit that followed their Bali meeting, what did the leaders agree?"
+    timed = read_time_with_events(
+        question, TODAY, Archive({("Bali meeting", None): D(2022, 11, 14)})
+    )
+    assert timed.scope == TimeScope(
+        D(2022, 11, 15), None, "earliest", "after 14 November 2022 (their Bali meeting)"
+    )
+    assert timed.text == "At the summit, what did the leaders agree?"
+
+
+def test_an_event_with_its_own_date_is_looked_up_within_that_period() -> None:
+    december = read_time("December 2021", TODAY).scope
+    archive = Archive({("call with the leaders", december): D(2021, 12, 10)})
+    question = "Who spoke when Biden next met them after his December 2021 call with the leaders?"
+    timed = read_time_with_events(question, TODAY, archive)
+    assert timed.scope is not None
+    assert (timed.scope.since, timed.scope.order) == (D(2021, 12, 11), "earliest")
+    assert timed.text == "Who spoke when Biden next met them?"
+
+
+def test_an_event_announced_by_a_verb_is_looked_up_too() -> None:
+    question = (
+        "After announcing that he would convene the leaders, what format did Biden later name?"
+    )
+    archive = Archive({("announcing that he would convene the leaders", None): D(2024, 9, 26)})
+    timed = read_time_with_events(question, TODAY, archive)
+    assert timed.scope is not None
+    assert (timed.scope.since, timed.scope.order) == (D(2024, 9, 27), "earliest")
+    assert timed.text == "What format did Biden later name?"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What did they agree after the Vienna talks?",  # the archive does not know the talks
+        "Since the start of 2024, what did Biden call on China to stop?",  # a date, no event
+        "After 2022, what was announced?",
+        "Who met after his December 2021 call?",  # the call is not found in December 2021
+        "What did Biden say in March 2023?",
+        "Which bridge closed?",
+    ],
+)
+def test_without_a_confident_event_the_question_reads_as_before(question: str) -> None:
+    archive = Archive({})
+    assert read_time_with_events(question, TODAY, archive) == read_time(question, TODAY)
+
+
+def test_a_date_in_words_is_not_looked_up() -> None:
+    archive = Archive({})
+    read_time_with_events("What happened before the end of the year?", TODAY, archive)
+    read_time_with_events("Since the start of 2024, who spoke?", TODAY, archive)
+    assert archive.asked == []
+
+
+def test_no_lookup_no_events() -> None:
+    question = "What did they agree after the Vienna talks?"
+    assert read_time_with_events(question, TODAY, None) == read_time(question, TODAY)
+    mention = find_event(question)
+    assert mention is not None
+    assert (mention.relation, mention.phrase) == ("after", "the Vienna talks")
