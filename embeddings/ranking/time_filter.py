@@ -35,6 +35,7 @@ DEEPER = 4  # a filtered search reads this many times the usual candidates
 PREFERENCE = 3.0  # most a newest/earliest passage gains on the fused score (docs/time.md)
 PREFERENCE_POOL = 10  # the most relevant passages the preference orders
 NEAREST = 3  # dates offered when nothing in the period answers
+EVENT_POOL = 5  # passages an event phrase's date is read from (see event_date)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,16 +108,24 @@ def search_within(
 
 
 def event_date(searcher: Searcher) -> EventDate:
-    """The archive's day for an event phrase ("the Vienna talks"): the date of the passage the
-    phrase itself ranks first (within the period that dates it, if any), when the calibration
-    would answer the phrase with that passage; else None."""
+    """The archive's day for an event phrase ("the Vienna talks"), from the passages the phrase
+    itself ranks first that the calibration would answer the phrase with; None when none would.
+
+    Anywhere in the archive, the earliest date among the `EVENT_POOL` best: an article that
+    mentions an event ("building on their Bali meeting") is published on or after it, and often
+    names it more plainly than the event's own report. Within the period the phrase dates
+    ("his December 2021 call"), the best passage's date: the period already places the event,
+    and a vague phrase would find its earliest weak match there."""
 
     def lookup(phrase: str, within: TimeScope | None) -> dt.date | None:
-        scoped = scoped_ranking(searcher, phrase, within, events=False)
-        found = searcher.answer(phrase, scoped.ranking, 1)
-        if not found.answered or not found.results[0].date:
-            return None
-        return dt.date.fromisoformat(found.results[0].date[:10])
+        ranking = scoped_ranking(searcher, phrase, within, events=False).ranking
+        days = []
+        for i in range(min(1 if within is not None else EVENT_POOL, len(ranking.rows))):
+            one = take(ranking, np.array([i]), ranking.fused)
+            found = searcher.answer(phrase, one, 1)
+            if found.answered and found.results[0].date:
+                days.append(dt.date.fromisoformat(found.results[0].date[:10]))
+        return min(days, default=None)
 
     return lookup
 

@@ -27,6 +27,7 @@ from typing import Literal
 from embeddings.text.when import TimedQuestion, TimeScope, read_time, tidy
 
 Relation = Literal["after", "since", "before"]
+LABEL_WORDS = 6  # of the event's phrase in the label: "after 26 September 2024 (announcing …)"
 
 # The day of the archive's article that best matches an event phrase (looked up within the
 # period when the phrase dates the event), or None when nothing matches it confidently.
@@ -43,19 +44,30 @@ _MENTION = re.compile(
     r"\b(?:(?:that|which)\s+)?(?P<relation>"
     + "|".join(k.replace(" ", r"\s+") for k in _RELATIONS)
     + r")\s+"
-    # "after the Vienna talks", "after announcing … that he would convene …"
-    rf"(?P<event>(?:(?:{_OPENERS})\s+|[a-z]+ing\s+)[^,;:?!]+?)"
+    rf"(?P<event>(?:{_OPENERS})\s+[^,;:?!]+?)"
     # The event ends where the clause does: punctuation, or the question's own words.
     r"(?=\s*(?:[,;:?!.]|$)|\s+(?:what|who|whom|which|when|where|how|why|did|does|do|was|were|"
     r"is|are|has|have|had|and\s+(?:what|who|which|how))\b)",
     re.IGNORECASE,
 )
-_NEXT = re.compile(r"\b(?:next|later|followed|came\s+after|subsequent(?:ly)?)\b", re.IGNORECASE)
-# Words that say when but name no event: "after the start of 2024" is a date, not an event.
-_NOT_EVENT = re.compile(
-    r"\b(?:the|their|his|her|its|this|that|a|an|of|start|beginning|end|middle|year|month|week|"
-    r"day|time|spring|summer|autumn|fall|winter|first|last|previous|next)\b|[\W\d_]+",
+# What is left of "the start of 2024" when its date is read: nothing that names an event.
+_TIME_WORDS = re.compile(
+    r"\b(?:the|of|start|beginning|end|middle|part|half|year|month|week|day|time)\b|[\W\d_]+",
     re.IGNORECASE,
+)
+# "After announcing …, what did he say": a clause opening the question sets its time.
+_OPENING = re.compile(
+    r"(?P<relation>after|following|since|before)\s+(?P<event>[a-z]+ing\b[^,;:?!]*)(?=,)",
+    re.IGNORECASE,
+)
+_NEXT = re.compile(r"\b(?:next|later|followed|came\s+after|subsequent(?:ly)?)\b", re.IGNORECASE)
+# An event is looked up only when its phrase names something: a capitalised word that is not a
+# month or a weekday ("the Vienna talks", "their Bali meeting"). "His December 2021 call with
+# them" or "the first lady" would match whatever is vaguely similar; "the start of 2024" is a
+# date, which `read_time` reads.
+_NAME = re.compile(
+    r"(?<![\w'’])(?!(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Mon|Tue|Wed|Thu|Fri|"
+    r"Sat|Sun)[a-z]*\b)[A-Z]"
 )
 
 
@@ -69,9 +81,10 @@ class EventMention:
 
 
 def find_event(question: str) -> EventMention | None:
-    """The first "after/since/before <event>" in the question (the phrase may still be a
-    date in words, "the start of 2024": see `names_event`)."""
-    match = _MENTION.search(question)
+    """The first "after/since/before <event>" in the question: a noun phrase anywhere, or a
+    clause opening the question ("After announcing …, what …"). The phrase may still be a date
+    in words ("the start of 2024"), which `read_time_with_events` leaves to `read_time`."""
+    match = _MENTION.search(question) or _OPENING.match(question)
     if match is None:
         return None
     relation = _RELATIONS[" ".join(match["relation"].lower().split())]
@@ -80,47 +93,63 @@ def find_event(question: str) -> EventMention | None:
 
 
 def names_event(phrase: str) -> bool:
-    """Whether a phrase (its date taken out) names something besides a time."""
-    return bool(_NOT_EVENT.sub("", phrase))
+    """Whether a phrase as written ("the Vienna talks") names something besides a time."""
+    return bool(_NAME.search(_without_opener(phrase)))
 
 
 def read_time_with_events(
     question: str, today: dt.date, event_date: EventDate | None
 ) -> TimedQuestion:
-    """`read_time`, with a period bounded by an undated (or loosely dated) event when the
-    question names one and `event_date` finds its day in the archive."""
+    """`read_time`, with a period bounded by an event when the question names one: from its
+    day in the archive (`event_date`), or else from the start of the period that dates it."""
     mention = find_event(question) if event_date is not None else None
     if mention is None or event_date is None:
         return read_time(question, today)
     inner = read_time(mention.phrase, today)
     within = inner.scope if inner.scope is not None and inner.scope.filters else None
-    name = inner.text if within is not None else mention.phrase
-    if not names_event(name):
+    name = _without_opener(inner.text if within is not None else mention.phrase)
+    if not _TIME_WORDS.sub("", name) or (within is None and not names_event(mention.phrase)):
+        # A date in words ("the start of 2024") is read_time's; an undated phrase that names
+        # nothing ("the first lady") would match whatever is vaguely similar.
         return read_time(question, today)
-    day = event_date(_lookup_text(name), within)
-    if day is None:
+    day = event_date(name, within)
+    if day is not None:
+        bound = _bound(mention, day)
+    elif within is not None:
+        bound = _period_bound(mention, within)
+    else:
         return read_time(question, today)
     rest = read_time(f"{question[: mention.start]} {question[mention.end :]}", today)
-    bound = _bound(mention, day)
     scope = bound if rest.scope is None else _both(rest.scope, bound)
-    if scope.order is None and mention.first_after:
+    if scope.order is None and mention.first_after and day is not None:
         scope = TimeScope(scope.since, scope.until, "earliest", scope.label)
     return TimedQuestion(tidy(rest.text), scope)
 
 
-def _lookup_text(name: str) -> str:
-    """The phrase as a query: without its leading determiner ("the Vienna talks" → "Vienna
-    talks"), which carries nothing to match."""
-    return re.sub(rf"^(?:{_OPENERS})\s+", "", name.strip(), flags=re.IGNORECASE) or name
+def _without_opener(phrase: str) -> str:
+    """The phrase without its leading determiner ("the Vienna talks" → "Vienna talks"), which
+    carries nothing to match."""
+    return re.sub(rf"^(?:{_OPENERS})\s+", "", phrase.strip(), flags=re.IGNORECASE) or phrase
 
 
 def _bound(mention: EventMention, day: dt.date) -> TimeScope:
-    named = f"{day.day} {day.strftime('%B %Y')} ({mention.phrase})"
+    words = mention.phrase.split()
+    phrase = " ".join(words[:LABEL_WORDS]) + (" …" if len(words) > LABEL_WORDS else "")
+    named = f"{day.day} {day.strftime('%B %Y')} ({phrase})"
     if mention.relation == "after":
         return TimeScope(day + dt.timedelta(days=1), None, label=f"after {named}")
     if mention.relation == "since":
         return TimeScope(day, None, label=f"since {named}")
     return TimeScope(None, day - dt.timedelta(days=1), label=f"before {named}")
+
+
+def _period_bound(mention: EventMention, period: TimeScope) -> TimeScope:
+    """An event the archive does not place, bounded by the period that dates it: from its
+    start (the event may be late in it) or until the day before it."""
+    assert period.since is not None  # a period read from a date has a first day
+    if mention.relation == "before":
+        return TimeScope(None, period.since - dt.timedelta(days=1), label=f"before {period.label}")
+    return TimeScope(period.since, None, label=f"since {period.label}")
 
 
 def _both(read: TimeScope, bound: TimeScope) -> TimeScope:
