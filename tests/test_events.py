@@ -71,17 +71,17 @@ class Archive:
 def test_an_event_in_the_archive_bounds_the_period(
     question: str, since: dt.date | None, until: dt.date | None, label: str, rest: str
 ) -> None:
-    archive = Archive({("Vienna talks", None): TALKS})
+    archive = Archive({("the Vienna talks", None): TALKS})
     timed = read_time_with_events(question, TODAY, archive)
     assert timed.scope == TimeScope(since, until, None, label)
     assert timed.text == rest
-    assert archive.asked == [("Vienna talks", None)]
+    assert archive.asked == [("the Vienna talks", None)]
 
 
 def test_the_occasion_that_followed_an_event_prefers_the_earliest_after_it() -> None:
     question = "At the summit that followed their Bali meeting, what did the leaders agree?"
     timed = read_time_with_events(
-        question, TODAY, Archive({("Bali meeting", None): D(2022, 11, 14)})
+        question, TODAY, Archive({("the Bali meeting", None): D(2022, 11, 14)})
     )
     assert timed.scope == TimeScope(
         D(2022, 11, 15), None, "earliest", "after 14 November 2022 (their Bali meeting)"
@@ -91,7 +91,7 @@ def test_the_occasion_that_followed_an_event_prefers_the_earliest_after_it() -> 
 
 def test_an_event_with_its_own_date_is_looked_up_within_that_period() -> None:
     december = read_time("December 2021", TODAY).scope
-    archive = Archive({("call with the Bucharest Nine", december): D(2021, 12, 10)})
+    archive = Archive({("the call with the Bucharest Nine", december): D(2021, 12, 10)})
     question = (
         "Who spoke when Biden next met them after his December 2021 call with the Bucharest Nine?"
     )
@@ -140,7 +140,7 @@ def test_a_dated_event_the_archive_does_not_place_is_bounded_by_its_period() -> 
     # earliest: without the call's day, the earliest would be the call itself.
     assert timed.scope == TimeScope(D(2021, 12, 1), None, None, "since December 2021")
     assert timed.text == "When Biden next met them, who spoke?"
-    assert archive.asked == [("call", read_time("December 2021", TODAY).scope)]
+    assert archive.asked == [("the call", read_time("December 2021", TODAY).scope)]
 
 
 def test_no_lookup_no_events() -> None:

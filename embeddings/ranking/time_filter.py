@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from embeddings.text.events import EventDate, read_time_with_events
-from embeddings.text.when import TimeScope
+from embeddings.text.when import TimeScope, main_clause
 
 if TYPE_CHECKING:
     from embeddings.index.rows import StoredPassage
@@ -69,7 +69,8 @@ def scoped_ranking(
         return ScopedRanking(question, None, False, ranking, ranking)
     text = timed.text or question
     filters = source is not None or (asked is not None and asked.filters)
-    ranking = searcher.rank(text, CANDIDATES * DEEPER if filters else CANDIDATES)
+    depth = CANDIDATES * DEEPER if filters else CANDIDATES
+    ranking = searcher.rank(text, depth)
     stored = searcher.generation.passage_rows([int(r) for r in ranking.rows])
     passages = [stored[int(r)] for r in ranking.rows]
     keep = np.array(
@@ -80,7 +81,43 @@ def scoped_ranking(
         fused += _preference(fused, keep, [p.date for p in passages], asked.order == "latest")
     kept = np.flatnonzero(keep)
     order = kept[np.argsort(-fused[kept], kind="stable")]
+    if len(order) > 1:
+        articles = [p.article_id for p in passages]
+        order = _main_clause_first(searcher, text, depth, order, articles, ranking.rows)
     return ScopedRanking(text, asked, filters, take(ranking, order, fused), ranking)
+
+
+def _main_clause_first(
+    searcher: Searcher,
+    text: str,
+    depth: int,
+    order: np.ndarray,
+    articles: list[str],
+    candidates: np.ndarray,
+) -> np.ndarray:
+    """`order` with the first article's passages in the order its main clause ranks them.
+
+    "When the working group held a meeting, who led the Chinese delegation?": with the period
+    (or the event) filtering, the occasion clause names the article, but matching it also pulls
+    the article's opening paragraph ("On July 31, … held a senior official meeting") above the
+    one that answers. The whole question picks the article; the main clause, its paragraph:
+    the places the article's passages hold in the ranking are refilled in the main clause's
+    order (passages it does not rank keep their order, after those it does)."""
+    main = main_clause(text)
+    if main is None:
+        return order
+    first = articles[int(order[0])]
+    places = [i for i, at in enumerate(order) if articles[int(at)] == first]
+    if len(places) < 2:
+        return order
+    rows = [int(row) for row in candidates]
+    rank_of = {int(row): i for i, row in enumerate(searcher.rank(main, depth).rows)}
+    own = sorted(
+        (int(order[i]) for i in places), key=lambda at: rank_of.get(rows[at], len(rank_of))
+    )
+    refilled = order.copy()
+    refilled[places] = own
+    return refilled
 
 
 def search_within(

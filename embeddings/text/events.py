@@ -112,7 +112,7 @@ def read_time_with_events(
         # A date in words ("the start of 2024") is read_time's; an undated phrase that names
         # nothing ("the first lady") would match whatever is vaguely similar.
         return read_time(question, today)
-    day = event_date(name, within)
+    day = event_date(_lookup_text(name), within)
     if day is not None:
         bound = _bound(mention, day)
     elif within is not None:
@@ -127,9 +127,16 @@ def read_time_with_events(
 
 
 def _without_opener(phrase: str) -> str:
-    """The phrase without its leading determiner ("the Vienna talks" → "Vienna talks"), which
-    carries nothing to match."""
+    """The phrase without its leading determiner or possessive ("their Bali meeting" → "Bali
+    meeting")."""
     return re.sub(rf"^(?:{_OPENERS})\s+", "", phrase.strip(), flags=re.IGNORECASE) or phrase
+
+
+def _lookup_text(name: str) -> str:
+    """What the archive is searched with: "the" and the name ("the Bali meeting"). Bare, two
+    capitalised words read as another language to the language identifier ("Bali meeting"), and
+    a possessive points at nothing the archive can match."""
+    return f"the {_without_opener(name)}"
 
 
 def _bound(mention: EventMention, day: dt.date) -> TimeScope:

@@ -162,6 +162,15 @@ def read_time(question: str, today: dt.date) -> TimedQuestion:
     return TimedQuestion(tidy(order[1]), TimeScope(order=order[0], label=label))
 
 
+def main_clause(question: str) -> str | None:
+    """The question after an opening clause that sets its occasion ("When Biden and Xi met,
+    who …?" → "Who …?"), or None when it has none."""
+    occasion = _OCCASION.match(question)
+    if occasion is None or occasion.end() >= len(question):
+        return None
+    return tidy(question[occasion.end() :])
+
+
 def _order(question: str) -> tuple[Order, str] | None:
     orders: tuple[tuple[Order, re.Pattern[str]], ...] = (
         ("earliest", _FIRST),
