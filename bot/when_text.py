@@ -17,7 +17,8 @@ def period_line(scope: TimeScope | None) -> str | None:
     if not scope.filters:
         return _PREFERENCES[scope.order] if scope.order else None
     label = scope.label
-    joined = label if label.split(" ")[0] in ("since", "before", "until") else f"from {label}"
+    opens = label.split(" ")[0] in ("since", "after", "before", "until")
+    joined = label if opens else f"from {label}"
     return f"Articles {joined}"
 
 

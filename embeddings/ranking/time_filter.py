@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from embeddings.text.events import EventDate, read_time_with_events
+from embeddings.text.events import EventDays, read_time_with_events
 from embeddings.text.when import TimeScope, main_clause
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ DEEPER = 4  # a filtered search reads this many times the usual candidates
 PREFERENCE = 3.0  # most a newest/earliest passage gains on the fused score (docs/time.md)
 PREFERENCE_POOL = 10  # the most relevant passages the preference orders
 NEAREST = 3  # dates offered when nothing in the period answers
-EVENT_POOL = 5  # passages an event phrase's date is read from (see event_date)
+EVENT_POOL = 5  # passages an event phrase's day is read from (see event_days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +61,7 @@ def scoped_ranking(
     With `events`, "after <event>" is bounded by the event's date in the archive."""
     from embeddings.ranking.search import CANDIDATES
 
-    lookup = event_date(searcher) if events else None
+    lookup = event_days(searcher) if events else None
     timed = read_time_with_events(question, archive_today(searcher), lookup)
     asked = _combined(timed.scope, scope)
     if asked is None and source is None:
@@ -144,25 +144,19 @@ def search_within(
     return dataclasses.replace(answer, nearest_dates=tuple(dates[:NEAREST]))
 
 
-def event_date(searcher: Searcher) -> EventDate:
-    """The archive's day for an event phrase ("the Vienna talks"), from the passages the phrase
-    itself ranks first that the calibration would answer the phrase with; None when none would.
+def event_days(searcher: Searcher) -> EventDays:
+    """The days of the passages an event phrase ("the Bali meeting") ranks first, best first:
+    of the `EVENT_POOL` best (the best alone within a period the phrase dates), those the
+    calibration would answer the phrase with (`text.events` reads the event's day from them)."""
 
-    Anywhere in the archive, the earliest date among the `EVENT_POOL` best: an article that
-    mentions an event ("building on their Bali meeting") is published on or after it, and often
-    names it more plainly than the event's own report. Within the period the phrase dates
-    ("his December 2021 call"), the best passage's date: the period already places the event,
-    and a vague phrase would find its earliest weak match there."""
-
-    def lookup(phrase: str, within: TimeScope | None) -> dt.date | None:
+    def lookup(phrase: str, within: TimeScope | None) -> list[dt.date]:
         ranking = scoped_ranking(searcher, phrase, within, events=False).ranking
         days = []
         for i in range(min(1 if within is not None else EVENT_POOL, len(ranking.rows))):
-            one = take(ranking, np.array([i]), ranking.fused)
-            found = searcher.answer(phrase, one, 1)
+            found = searcher.answer(phrase, take(ranking, np.array([i]), ranking.fused), 1)
             if found.answered and found.results[0].date:
                 days.append(dt.date.fromisoformat(found.results[0].date[:10]))
-        return min(days, default=None)
+        return days
 
     return lookup
 
