@@ -44,7 +44,7 @@ def test_after_an_event_keeps_the_article_after_its_day(
     assert answer.results[0].article_id == "bridge-2024"
     assert "bridge-2022" not in {r.article_id for r in answer.results}
     assert answer.scope is not None
-    assert answer.scope.label == "after 12 May 2023 (the Vienna talks)"
+    assert answer.scope.label == "since 12 May 2023 (the Vienna talks)"
     # An event the archive does not hold bounds nothing: every copy competes again.
     unknown = engine.search(f"{question} after the Lisbon summit?", top=5)
     assert unknown.scope is None
