@@ -10,6 +10,10 @@
   passages that answer, never a decay over the whole archive.
 - Declined within a period: the same ranking without the filter says which dates outside the
   period do answer, nearest first, so the reply can offer them.
+- "After the Vienna talks": the period starts on the day the archive reports the event, found
+  by searching the event's phrase (`event_days`; the reading is `text.events`).
+- A time-scoped question with an opening occasion ("When the group met after its launch, who
+  led the delegation?"): the whole question picks the article, its main clause the paragraph.
 
 The time expression itself is taken out of the question before it is embedded and matched
 (`text.when.read_time`), relative to the archive's newest date when that is earlier than today.
