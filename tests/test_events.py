@@ -152,7 +152,7 @@ def test_no_lookup_no_events() -> None:
     assert read_time_with_events(question, TODAY, None) == read_time(question, TODAY)
     mention = find_event(question)
     assert mention is not None
-    assert (mention.relation, mention.phrase) == ("after", "the Vienna talks")
+    assert (mention.phrase, mention.first_after) == ("the Vienna talks", False)
 
 
 def test_a_dated_event_loses_only_its_date_from_the_matched_text() -> None:

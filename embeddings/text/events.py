@@ -29,26 +29,18 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from embeddings.text.when import TimedQuestion, TimeScope, read_time, tidy
 
-Relation = Literal["after", "since"]
 LABEL_WORDS = 6  # of the event's phrase in the label: "after 26 September 2024 (announcing …)"
 
 # The days of the archive's passages that confidently match an event phrase, best match first
 # (looked up within the period when the phrase dates the event); empty when none does.
 EventDays = Callable[[str, TimeScope | None], Sequence[dt.date]]
 
-_RELATIONS: dict[str, Relation] = {
-    "after": "after", "following": "after", "followed": "after", "came after": "after",
-    "since": "since",
-}  # fmt: skip
 _OPENERS = r"the|their|his|her|its|this|that|a|an|last\s+\w+'s"
 _MENTION = re.compile(
-    r"\b(?:(?:that|which)\s+)?(?P<relation>"
-    + "|".join(k.replace(" ", r"\s+") for k in _RELATIONS)
-    + r")\s+"
+    r"\b(?:(?:that|which)\s+)?(?P<relation>after|following|followed|came\s+after|since)\s+"
     rf"(?P<event>(?:{_OPENERS})\s+[^,;:?!]+?)"
     # The event ends where the clause does: punctuation, or the question's own words.
     r"(?=\s*(?:[,;:?!.]|$)|\s+(?:what|who|whom|which|when|where|how|why|did|does|do|was|were|"
@@ -85,7 +77,6 @@ _NAME = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class EventMention:
-    relation: Relation
     phrase: str  # "the Vienna talks", "his December 2021 call with them"
     start: int  # the whole expression ("after the Vienna talks") in the question
     end: int
@@ -102,9 +93,9 @@ def find_event(question: str) -> EventMention | None:
     ) or _OPENING.match(question)
     if match is None:
         return None
-    relation = _RELATIONS[" ".join(match["relation"].lower().split())]
-    first_after = relation == "after" and _NEXT.search(question) is not None
-    return EventMention(relation, match["event"].strip(), match.start(), match.end(), first_after)
+    since = match["relation"].lower() == "since"
+    first_after = not since and _NEXT.search(question) is not None
+    return EventMention(match["event"].strip(), match.start(), match.end(), first_after)
 
 
 def names_event(phrase: str) -> bool:
@@ -133,7 +124,7 @@ def read_time_with_events(
         # not read as a period ("the 1991 war") may be older than anything the archive holds.
         return read_time(question, today)
     days = event_days(_lookup_text(name), within)
-    day = _day_of(mention, days, within is not None)
+    day = _day_of(days, within is not None)
     if day is not None:
         bound = _bound(mention, day)
     elif within is not None:
@@ -174,7 +165,7 @@ def _lookup_text(name: str) -> str:
     return f"the {_without_opener(name)}"
 
 
-def _day_of(mention: EventMention, days: Sequence[dt.date], dated: bool) -> dt.date | None:
+def _day_of(days: Sequence[dt.date], dated: bool) -> dt.date | None:
     """The event's day from the days its matches are dated (best first): the best within a
     period the phrase dates; else the earliest."""
     if not days:
