@@ -36,6 +36,13 @@ def test_a_period_with_no_answer_offers_the_nearest_dates() -> None:
     assert json_answer(answer)["nearest_dates"] == ["2023-04-10", "2022-11-14"]
 
 
+def test_a_period_after_an_event_is_stated_with_the_event() -> None:
+    label = "after 15 November 2022 (their Bali meeting)"
+    after = TimeScope(dt.date(2022, 11, 16), None, "earliest", label)
+    answer = Answer("q", True, 0.9, [result()], scope=after)
+    assert json_answer(answer)["period"] == f"Articles {label}"
+
+
 def test_a_recency_preference_is_stated_as_an_order() -> None:
     answer = Answer("q", True, 0.9, [result()], scope=TimeScope(order="latest", label="x"))
     assert terminal_answer(answer, str).startswith("Newest articles first\n")
