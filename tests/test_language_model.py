@@ -25,7 +25,7 @@ def test_the_cached_model_ranks_like_the_packaged_one(
 ) -> None:
     packaged = language_model.load_identifier(LANGUAGES)
     first = language_model.load_identifier(LANGUAGES, tmp_path)  # decompresses into the cache
-    assert [p.suffix for p in tmp_path.iterdir()] == [".npz"]
+    assert [p.suffix for p in tmp_path.iterdir()] == [".npy"]
 
     def no_lzma(*_: object, **__: object) -> None:
         raise AssertionError("the cached model was decompressed again")
