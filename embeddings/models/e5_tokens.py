@@ -93,6 +93,6 @@ class QuestionTokenizer:
         with self._lock:
             if not self._ids:
                 self._pieces = self._weights.pieces()
-                self._ids = {piece: i for i, piece in enumerate(self._pieces)}
+                self._ids = dict(zip(self._pieces, range(len(self._pieces)), strict=True))
                 self._longest = max(map(len, self._pieces))
             return self._pieces, self._ids, self._longest
