@@ -45,3 +45,10 @@ def test_the_settings_keep_it_beside_the_encoders(
     monkeypatch.setattr(bot.settings, "load_multilingual", lambda *_, **__: None)  # no model
     bot.settings.multilingual_from(bot.settings.load_settings(index_dir=tmp_path))
     assert language._cache == tmp_path / "encoders"
+
+
+def test_a_folder_it_cannot_write_costs_time_not_the_answer(tmp_path: Path) -> None:
+    blocked = tmp_path / "a file"
+    blocked.write_text("not a folder")
+    identifier = language_model.load_identifier(LANGUAGES, blocked / "encoders")
+    assert identifier.rank("Wer hat den Sicherheitsrat getroffen?")[0][0] == "de"

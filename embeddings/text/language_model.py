@@ -12,6 +12,7 @@ loader builds it (the version is pinned in pyproject.toml), so it ranks language
 
 from __future__ import annotations
 
+import logging
 import lzma
 import os
 import shutil
@@ -27,6 +28,8 @@ import numpy.typing as npt
 
 from embeddings.errors import MissingDependencyError
 
+logger = logging.getLogger(__name__)
+
 
 def load_identifier(languages: Sequence[str], cache: Path | None = None) -> Any:
     """py3langid's LanguageIdentifier (probabilities normalised) restricted to `languages`;
@@ -38,10 +41,16 @@ def load_identifier(languages: Sequence[str], cache: Path | None = None) -> Any:
             f"telling English questions from others needs py3langid ({error}); "
             "pip install py3langid"
         ) from None
-    if cache is None:
+    cached = None
+    if cache is not None:
+        try:
+            cached = _decompressed(MODEL_DIR / MODEL_FILE, cache)
+        except OSError as error:  # a full or read-only folder costs time, not the answer
+            logger.warning("cannot cache the language identifier's model in %s: %s", cache, error)
+    if cached is None:
         identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     else:
-        with _decompressed(MODEL_DIR / MODEL_FILE, cache).open("rb") as records:
+        with cached.open("rb") as records:
             ptc, pc, classes, nextmove, row, output = (
                 np.load(records, allow_pickle=False) for _ in _ARRAYS
             )
