@@ -22,7 +22,7 @@ from embeddings.errors import NewsdeskError
 
 # httpx, and the address checks built on it, are imported where a fetch happens: `newsdesk ask`
 # and the other commands that never fetch import this module (for FetchConfig) but should not
-# pay a quarter of a second for httpx.
+# pay a tenth of a second for httpx.
 if TYPE_CHECKING:
     import httpx
 

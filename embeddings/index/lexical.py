@@ -38,7 +38,7 @@ Scores = npt.NDArray[np.float32]
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 # Lucene's short English stopword list (bm25s's STOPWORDS_EN, written out: importing bm25s for
-# it, scipy included, cost every `newsdesk ask` a third of a second), plus what questions add:
+# it, scipy included, cost every `newsdesk ask` a fifth of a second), plus what questions add:
 # interrogatives, auxiliaries, pronouns and reporting verbs ("What did X say about Y?" should
 # match on X and Y alone).
 _LUCENE_STOPWORDS = """
