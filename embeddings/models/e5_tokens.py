@@ -74,8 +74,9 @@ class QuestionTokenizer:
         pieces, ids, longest = self._vocabulary()
         w = self._weights
         text = normalised(text, w)
-        # Every substring of the string the Metaspace pre-tokenizer makes (spaces as ▁, one
-        # ▁ in front unless there is one already), up to the longest piece.
+        # Every substring, up to the longest piece, of the string the Metaspace pre-tokenizer
+        # makes: spaces as ▁, and one ▁ in front unless the text starts with one (a ▁ put in
+        # front regardless covers both cases; an extra piece that never matches is harmless).
         spaced = METASPACE + text.replace(" ", METASPACE)
         found = {
             ids[part]
