@@ -20,6 +20,7 @@ from embeddings.feeds.poller import FeedPoller
 from embeddings.index.backend import IndexStore
 from embeddings.index.stores import Database, open_store
 from embeddings.models.encoder import Encoder, MultilingualModel, load_encoder, load_multilingual
+from embeddings.text.language import cache_identifier_in
 
 
 class Settings(BaseSettings):
@@ -135,9 +136,10 @@ def multilingual_from(settings: Settings) -> MultilingualModel | None:
     """The multilingual model for the configured encoder, or None when it is switched off."""
     if not settings.multilingual:
         return None
-    return load_multilingual(
-        encoder_kind(settings), cache_dir=settings.encoder_cache or settings.index_dir / "encoders"
-    )
+    cache_dir = settings.encoder_cache or settings.index_dir / "encoders"
+    # The language identifier that routes questions to this model keeps its files there too.
+    cache_identifier_in(cache_dir)
+    return load_multilingual(encoder_kind(settings), cache_dir=cache_dir)
 
 
 class SettingsError(NewsdeskError):

