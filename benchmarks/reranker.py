@@ -11,10 +11,14 @@ conversations, and an fp16 copy of the model):
         --sample ../shared/corpora/news-sample.jsonl [--pairs 40000]
 
 (the indexes of `squad-dev` and of the news sample, e.g. from `newsdesk eval --keep-index`,
-built with the default encoders.) There, with torch and transformers only (the z-scores and hit
-rates are newsdesk's own, loaded from their files):
+built with the default encoders; OUT comes to about 57 MiB, 45 of them the model.) There, with
+torch and transformers only (the z-scores and hit rates are newsdesk's own, loaded from their
+files), OUT copied into a folder `.reranker` of the checkout that `.git/info/exclude` ignores
+and that the device run carries:
 
-    python -m benchmarks.reranker train OUT [--epochs 2] [--limit N]
+    PYTHONUNBUFFERED=1 python3 -m benchmarks.reranker train .reranker [--epochs 2] [--limit N]
+
+(`--limit 16 --epochs 1` is a smoke test that runs on a CPU in a minute.)
 
 Training data: each reporter's question in the briefings against the official's answer and
 other turns of the same briefing (`benchmarks.briefing_pairs`; every document of the news
@@ -102,7 +106,7 @@ def _candidates(args: argparse.Namespace) -> int:
         generation = open_store(index).open_current(encoder.name, encoder.dimension)
         searcher = Searcher(generation, encoder, multilingual=multilingual)
         passages: dict[str, dict[str, str]] = {}
-        with open(args.out / f"{name}.jsonl", "w", encoding="utf-8") as out:
+        with gzip.open(args.out / f"{name}.jsonl.gz", "wt", encoding="utf-8") as out:
             for qid, question in data.queries.items():
                 if not data.qrels.get(qid):
                     continue
@@ -129,7 +133,8 @@ def _candidates(args: argparse.Namespace) -> int:
                     "label": labels,
                 }
                 out.write(json.dumps(record) + "\n")
-        (args.out / f"{name}.passages.json").write_text(json.dumps(passages))
+        with gzip.open(args.out / f"{name}.passages.json.gz", "wt", encoding="utf-8") as out:
+            out.write(json.dumps(passages))
         generation.close()
         print(f"{name}: {len(data.queries)} questions", flush=True)
     with tempfile.TemporaryDirectory() as scratch:
@@ -221,9 +226,10 @@ def _train(folder: Path, epochs: int, limit: int | None) -> int:
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
 
     def load(name: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        with open(folder / f"{name}.jsonl", encoding="utf-8") as lines:
+        with gzip.open(folder / f"{name}.jsonl.gz", "rt", encoding="utf-8") as lines:
             questions = [json.loads(line) for line in lines]
-        return questions, json.loads((folder / f"{name}.passages.json").read_text())
+        with gzip.open(folder / f"{name}.passages.json.gz", "rt", encoding="utf-8") as text:
+            return questions, json.loads(text.read())
 
     def article(q: dict[str, Any]) -> int:
         return int(q["gold"][0].split("-")[1])  # squad-<article>-<paragraph>
