@@ -11,6 +11,7 @@ import html
 import re
 import time
 
+from bot.i18n import Messages
 from bot.telegram import render
 from bot.telegram.answer_page import answer_page_html
 from bot.telegram.api import (
@@ -79,9 +80,13 @@ async def answer(update: Update, context: Context, question: str) -> None:
     if message is None or user is None:
         return
     desk = context.bot_data
-    texts = await texts_for_question(question) if question.strip() else texts_for_user(update)
-    if not await admitted(update, context, texts):  # small talk and blank messages count too
+
+    async def language() -> Messages:
+        return await texts_for_question(question) if question.strip() else texts_for_user(update)
+
+    if not await admitted(update, context, language):  # small talk and blank messages count too
         return
+    texts = await language()
     if not question.strip():
         await _help(update, context)
         return

@@ -3,6 +3,8 @@ message budget."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from bot.i18n import Messages
 from bot.telegram.api import Update
 from bot.telegram.desk import Context, reply
@@ -10,9 +12,15 @@ from bot.telegram.render import escape
 from bot.telegram.texts import texts_for_user
 
 
-async def admitted(update: Update, context: Context, texts: Messages | None = None) -> bool:
+async def admitted(
+    update: Update, context: Context, texts: Callable[[], Awaitable[Messages]] | None = None
+) -> bool:
     """True if the user may have a reply now; otherwise False, after telling them (once a
-    minute, in `texts`' language or else their client's) how long to wait."""
+    minute, in the language `texts` gives or else their client's) how long to wait.
+
+    The decision comes before anything is awaited: handlers of a burst start in the order its
+    messages arrived, and an await first (working out the reply's language runs in a thread)
+    would let a later message take an earlier one's place."""
     user = update.effective_user
     if user is None:
         return False
@@ -21,6 +29,6 @@ async def admitted(update: Update, context: Context, texts: Messages | None = No
     if not wait:
         return True
     if limiter.should_warn(user.id):
-        notice = (texts or texts_for_user(update)).rate_limited.format(seconds=f"{wait:.0f}")
-        await reply(update, escape(notice))
+        language = await texts() if texts else texts_for_user(update)
+        await reply(update, escape(language.rate_limited.format(seconds=f"{wait:.0f}")))
     return False
