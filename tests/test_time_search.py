@@ -51,6 +51,32 @@ def tiny_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     return engine
 
 
+def test_a_period_in_a_question_to_an_undated_archive_is_part_of_the_question(
+    tmp_path: Path,
+) -> None:
+    """Nothing dated to filter (an encyclopedia, a folder of undated texts): "in 1995" is what
+    the question asks about, and the answer is found instead of nothing."""
+    undated = [{k: v for k, v in a.items() if k != "date"} for a in ARTICLES]
+    undated.append(
+        {
+            "id": "plant",
+            "title": "The car plant",
+            "paragraphs": [
+                "A carmaker from Seoul bought the factory in 1995 and built small cars there."
+            ],
+        }
+    )
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "undated.jsonl").write_text(
+        "".join(json.dumps(a) + "\n" for a in undated), encoding="utf-8"
+    )
+    engine = Engine(open_store(tmp_path / "index"), TinyEncoder())
+    engine.build([tmp_path / "data"])
+    answer = engine.search("Which carmaker bought the factory in 1995?")
+    assert answer.results[0].article_id == "plant"
+    assert answer.scope is None  # no "Articles from 1995" over undated ones
+
+
 @pytest.mark.parametrize(("when", "article"), [("in 2021", "bridge-2021"),
                                                ("in March 2023", "bridge-2023")])  # fmt: skip
 def test_a_period_in_the_question_picks_the_article_of_that_date(

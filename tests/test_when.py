@@ -145,6 +145,8 @@ def test_periods(
         ),
         ("What are recent statements on Ukraine?", "latest", "What are statements on Ukraine?"),
         ("What is the Fed doing now?", "latest", "What is the Fed doing?"),
+        # "Today" is now, not one day: "still used today" must not empty the answer.
+        ("Which translation is still used today?", "latest", "Which translation is still used?"),
         (
             "In the last Biden–Zelenskyy call, what was announced?",
             "latest",

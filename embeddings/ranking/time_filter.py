@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from embeddings.text.events import EventDays, read_time_with_events
-from embeddings.text.when import TimeScope, main_clause
+from embeddings.text.when import TimedQuestion, TimeScope, main_clause
 
 if TYPE_CHECKING:
     from embeddings.index.rows import StoredPassage
@@ -59,14 +59,20 @@ def scoped_ranking(
     scope: TimeScope | None = None,
     source: str | None = None,
     events: bool = True,
+    timed_words: bool = True,
 ) -> ScopedRanking:
     """The question's own time expression read and combined with `scope` (the caller's
     period, e.g. the command line's --since/--until) and `source`, and the ranking within.
-    With `events`, "after <event>" is bounded by the event's date in the archive."""
+    With `events`, "after <event>" is bounded by the event's date in the archive; without
+    `timed_words`, the question's time words are only words."""
     from embeddings.ranking.search import CANDIDATES
 
     lookup = event_days(searcher) if events else None
-    timed = read_time_with_events(question, archive_today(searcher), lookup)
+    timed = (
+        read_time_with_events(question, archive_today(searcher), lookup)
+        if timed_words
+        else TimedQuestion(question, None)
+    )
     asked = _combined(timed.scope, scope)
     if asked is None and source is None:
         ranking = searcher.rank(question)
@@ -77,6 +83,12 @@ def scoped_ranking(
     ranking = searcher.rank(text, depth)
     stored = searcher.generation.passage_rows([int(r) for r in ranking.rows])
     passages = [stored[int(r)] for r in ranking.rows]
+    read_period = scope is None and timed.scope is not None and timed.scope.filters
+    if read_period and not any(p.date for p in passages):
+        # None of the candidates is dated (a folder of undated texts, an encyclopedia): the
+        # question's period cannot choose among them, and "in 1995" is then part of what it
+        # asks ("who bought the factory in 1995?").
+        return scoped_ranking(searcher, question, None, source, events, timed_words=False)
     keep = np.array(
         [(asked is None or asked.holds(p.date)) and _from(p, source) for p in passages], bool
     )

@@ -12,7 +12,7 @@ a month…), so "how many died, 2021 people" has no time in it. Relative periods
 "this year") are calendar periods counted back from `today`, which callers set to the archive's
 newest article date when the archive stops earlier than the real today.
 
-Recency words ("latest", "most recent", "now") and "the first time" do not filter: they ask
+Recency words ("latest", "most recent", "now", "today") and "the first time" do not filter: they ask
 the ranking to prefer the newest or the earliest of the passages that answer.
 """
 
@@ -63,12 +63,12 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("in", rf"\b(?:in|during|on|of|at|around|throughout)\s+{_PART}(?P<a>{_DATE})"),
         ("in", rf"(?<![\w-]){_PART}(?P<a>{_MONTHS}\s+(?:\d{{1,2}},?\s+)?{_YEAR})"),
         ("relative", rf"\b(?P<which>last|this|past|previous|current)\s+{_UNIT}\b"),
-        ("relative", r"\b(?P<which>yesterday|today)\b"),
+        ("relative", r"\b(?P<which>yesterday)\b"),
     )
 )
 _LATEST = re.compile(
     r"\b(?:latest|most\s+recent|newest|most\s+recently|recently|recent|"
-    r"right\s+now|now|currently|these\s+days)\b" + _ARCHIVE,
+    r"right\s+now|now|currently|these\s+days|today)\b" + _ARCHIVE,
     re.IGNORECASE,
 )
 # "the last call" means the newest; "last week" is a period (matched above, first).
@@ -268,8 +268,8 @@ def _part(part: str, since: dt.date, until: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def _relative(which: str, unit: str, today: dt.date) -> TimeScope:
-    if which in ("today", "yesterday"):
-        day = today - dt.timedelta(days=which == "yesterday")
+    if which == "yesterday":
+        day = today - dt.timedelta(days=1)
         return TimeScope(day, day, label=which)
     back = which in ("last", "previous")
     if which == "past":  # "the past week": a span ending today
