@@ -41,7 +41,6 @@ import json
 import os
 import random
 import sys
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -79,11 +78,6 @@ def main() -> int:
     return _train(args.folder, args.epochs, args.limit)
 
 
-def half(query_id: str) -> str:
-    """As `benchmarks.fit_fusion` splits: by crc32 of the query id."""
-    return "fit" if zlib.crc32(query_id.encode()) % 2 == 0 else "held-out"
-
-
 def _candidates(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -91,6 +85,7 @@ def _candidates(args: argparse.Namespace) -> int:
 
     from benchmarks import briefing_pairs
     from benchmarks.common import shuffled_markdown, unpacked
+    from benchmarks.fit_fusion import half  # the same halves the fusion weights were fitted on
     from embeddings.index.stores import open_store
     from embeddings.models.encoder import load_encoder, load_multilingual, resolve_model
     from embeddings.ranking.evaluate import load_beir
