@@ -18,7 +18,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.errors import IndexIncompatibleError, MissingDependencyError
+from embeddings.text.verb_forms import verb_groups
 
 try:
     import Stemmer
@@ -59,6 +60,24 @@ _STEMMER = Stemmer.Stemmer("english")
 @lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
     return str(_STEMMER.stemWord(word))
+
+
+@cache
+def _past_forms() -> dict[str, tuple[str, ...]]:
+    """An irregular verb's stem -> the stems of its past forms ("meet" -> "met")."""
+    forms: dict[str, tuple[str, ...]] = {}
+    for group in verb_groups():
+        stems = tuple(dict.fromkeys(_stem(word) for word in group))
+        forms[stems[0]] = stems[1:]
+    return forms
+
+
+def with_verb_forms(tokens: Sequence[str]) -> list[str]:
+    """A past-tense question's terms plus the past forms of its irregular verbs, for BM25:
+    "did they meet" should match "they met" (`embeddings.text.verb_forms`)."""
+    forms = _past_forms()
+    extra = (other for token in tokens for other in forms.get(token, ()))
+    return [*tokens, *(term for term in dict.fromkeys(extra) if term not in tokens)]
 
 
 def tokenize(text: str) -> list[str]:

@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.index.backend import IndexGeneration, VectorSpace
-from embeddings.index.lexical import QueryTerms, tokenize
+from embeddings.index.lexical import QueryTerms, tokenize, with_verb_forms
 from embeddings.index.rows import StoredPassage
 from embeddings.models.encoder import Encoder, MultilingualModel
 from embeddings.ranking.fusion import Calibration, Weights, fuse, fuse_crosslingual
@@ -36,6 +36,7 @@ from embeddings.ranking.speaker_intent import asked_speaker, passage_speaker, sp
 from embeddings.ranking.time_filter import search_within
 from embeddings.ranking.weights import shipped
 from embeddings.text.language import is_english
+from embeddings.text.verb_forms import asks_in_past
 from embeddings.text.when import TimeScope
 
 Floats = npt.NDArray[np.float32]
@@ -157,7 +158,9 @@ class Searcher:
         vector = self.encoder.encode([question])[0]
         _, passage_hits = g.passages.search(vector, depth)
         _, sentence_hits = g.sentences.search(vector, depth * 2)
-        lexical = g.lexical_scores(tokens)
+        # "Who did he meet?" is answered by "he met": BM25 looks for the past forms too. Only
+        # BM25: the coverage that picks the marked sentence keeps the question's own words.
+        lexical = g.lexical_scores(with_verb_forms(tokens) if asks_in_past(question) else tokens)
         lists = [
             passage_hits[passage_hits >= 0],
             g.sentence_passage[sentence_hits[sentence_hits >= 0]],
