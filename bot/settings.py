@@ -139,7 +139,7 @@ def multilingual_from(settings: Settings) -> MultilingualModel | None:
     cache_dir = settings.encoder_cache or settings.index_dir / "encoders"
     # The language identifier that routes questions to this model keeps its files there too.
     cache_identifier_in(cache_dir)
-    return load_multilingual(encoder_kind(settings), cache_dir=cache_dir)
+    return load_multilingual(encoder_kind(settings), cache_dir=cache_dir, device=settings.device)
 
 
 class SettingsError(NewsdeskError):

