@@ -114,3 +114,14 @@ def test_speaker_intent_matches_names_and_roles() -> None:
     assert speaker_match(role, passage_speaker("It was useful.", CALL.title.replace(
         "on the Vienna Meeting", "by a Senior Administration Official"))) == 1.0  # fmt: skip
     assert asked_speaker("When did the storm reach the coast?") == frozenset()
+
+
+def test_a_turns_own_speaker_not_the_title_is_who_speaks() -> None:
+    asked = asked_speaker("What did Tina McKenzie say about the World Cups?")
+    title = "Wikinews interviews Australian wheelchair basketball player Tina McKenzie"
+    # The interviewer's statement is not the interviewee's, whatever the title says; her own
+    # turn matches, with her name split as the transcript writes it.
+    assert speaker_match(asked, passage_speaker("Wikinews: You never won it.", title)) == 0.0
+    assert speaker_match(asked, passage_speaker("Tina Mc Kenzie: We won bronze.", title)) == 1.0
+    # A passage that names no speaker of its own is the title's.
+    assert speaker_match(asked, passage_speaker("The team trains twice a week.", title)) == 1.0

@@ -12,6 +12,7 @@ signal (see `fusion.fuse`), zero for every passage when the question names nobod
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from embeddings.text.speakers import named_speaker
 from embeddings.text.turns import label_of
@@ -76,16 +77,27 @@ def speaker_phrase(question: str) -> str | None:
 
 
 def passage_speaker(text: str, title: str, speaker: str | None = None) -> frozenset[str]:
-    """The words naming who speaks in a passage: its turn label, the speaker its text names
-    or leaves implicit (`speaker`, from ingest), and the article's title (which names the
-    speaker of a statement or a call)."""
-    parts = [title, speaker or ""]
+    """The words naming who speaks in a passage: its turn labels and the speaker its text
+    names or leaves implicit (`speaker`, from ingest); only when it has none, the article's
+    title, which names the speaker of a statement or a call. An interview's title names the
+    interviewee, and the interviewer's own turns ("Wikinews: The Gliders have never won …")
+    are not the interviewee's words."""
+    own = [speaker or ""]
     for line in text.split("\n"):
         if label := label_of(line):
-            parts.append(label)
+            own.append(label)
     if named := named_speaker(text):
-        parts.append(named)
-    return frozenset(_fold(" ".join(parts))) - _IGNORED
+        own.append(named)
+    words = _with_joined(_fold(" ".join(own)))
+    if not frozenset(words) - _IGNORED:
+        words = _with_joined(_fold(title))
+    return frozenset(words) - _IGNORED
+
+
+def _with_joined(words: list[str]) -> list[str]:
+    """The words and each two neighbours written as one: a transcript's "Tina Mc Kenzie" is
+    the question's "Tina McKenzie"."""
+    return [*words, *(a + b for a, b in pairwise(words))]
 
 
 def speaker_match(asked: frozenset[str], spoken: frozenset[str]) -> float:
