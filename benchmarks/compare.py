@@ -7,7 +7,7 @@ For each BEIR folder in `--sets` (e.g. ../shared/eval/squad-dev) it builds one i
 passages and sentences, BM25, multilingual passages) and ranks every judged question four ways:
 
 - dense: the question's MiniLM vector against the (title-aware) passage vectors, FAISS flat;
-- BM25: bm25s over title + passage, stemmed;
+- BM25: the engine's own BM25 (Lucene's formula) over title + passage, stemmed;
 - RRF: reciprocal rank fusion (k = 60) of those two lists;
 - newsdesk, MiniLM only: the engine's ranking without the multilingual model (an index built
   with NEWSDESK_MULTILINGUAL=false, as the first `newsdesk ask` builds it);

@@ -123,5 +123,5 @@ def test_a_turns_own_speaker_not_the_title_is_who_speaks() -> None:
     # turn matches, with her name split as the transcript writes it.
     assert speaker_match(asked, passage_speaker("Wikinews: You never won it.", title)) == 0.0
     assert speaker_match(asked, passage_speaker("Tina Mc Kenzie: We won bronze.", title)) == 1.0
-    # A passage that names no speaker of its own is the title's.
+    # A passage without a turn label is also the title's.
     assert speaker_match(asked, passage_speaker("The team trains twice a week.", title)) == 1.0

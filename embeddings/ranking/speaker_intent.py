@@ -77,21 +77,16 @@ def speaker_phrase(question: str) -> str | None:
 
 
 def passage_speaker(text: str, title: str, speaker: str | None = None) -> frozenset[str]:
-    """The words naming who speaks in a passage: its turn labels and the speaker its text
-    names or leaves implicit (`speaker`, from ingest); only when it has none, the article's
-    title, which names the speaker of a statement or a call. An interview's title names the
-    interviewee, and the interviewer's own turns ("Wikinews: The Gliders have never won …")
-    are not the interviewee's words."""
-    own = [speaker or ""]
-    for line in text.split("\n"):
-        if label := label_of(line):
-            own.append(label)
-    if named := named_speaker(text):
-        own.append(named)
-    words = _with_joined(_fold(" ".join(own)))
-    if not frozenset(words) - _IGNORED:
-        words = _with_joined(_fold(title))
-    return frozenset(words) - _IGNORED
+    """The words naming who speaks in a passage: its turn labels, the speaker its text names
+    or leaves implicit (`speaker`, from ingest), and, unless a turn label says who speaks,
+    the article's title (which names the speaker of a statement or a call). An interview's
+    title names the interviewee, and the interviewer's own turns ("Wikinews: The Gliders have
+    never won …") are not the interviewee's words."""
+    labels = [label for line in text.split("\n") if (label := label_of(line))]
+    parts = [*labels, speaker or "", named_speaker(text) or ""]
+    if not labels:
+        parts.append(title)
+    return frozenset(_with_joined(_fold(" ".join(parts)))) - _IGNORED
 
 
 def _with_joined(words: list[str]) -> list[str]:
