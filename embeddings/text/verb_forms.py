@@ -4,7 +4,7 @@ A question asks "Who did Wang Yi meet?" or "What did the official find notable?"
 says "met" and "found". Stemming joins "meets" and "meeting" but not "met", so the word that
 answers never matched. Regular verbs need nothing here ("visited" stems like "visit").
 
-Left out: forms that in news text are mostly another word ("left" and "right", "lay", "ground",
+Left out: forms that in news text are mostly another word ("left" as in politics, "lay", "ground",
 "bound", "rose", "saw", "felt"), forms equal to their base ("put", "set", "hit"), and forms of
 verbs the lexical index drops as stopwords ("said", "told", "was", "did", "had").
 """
