@@ -4,6 +4,7 @@ clause choosing the article while the main clause chooses its paragraph."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from embeddings import Engine, open_store
 from embeddings.models.multilingual import MultilingualEncoder
 from embeddings.models.tiny import TinyEncoder
 from embeddings.models.torch_encoder import SentenceTransformerEncoder
+from embeddings.ranking.search import MULTILINGUAL_CALIBRATION, Searcher
 
 _REBUILD = "The city council agreed to rebuild the harbour bridge, paid for by {}."
 EVENTS = [
@@ -49,6 +51,29 @@ def test_after_an_event_keeps_the_article_after_its_day(
     unknown = engine.search(f"{question} after the Lisbon summit?", top=5)
     assert unknown.scope is None
     assert {"bridge-2022", "bridge-2024"} <= {r.article_id for r in unknown.results}
+
+
+def test_the_event_lookup_keeps_its_own_bar_whatever_the_decline_threshold(
+    tmp_path: Path, encoder: SentenceTransformerEncoder, multilingual: MultilingualEncoder
+) -> None:
+    """A decline threshold refitted to answer more must not let a weak match date an event:
+    here one that answers everything still finds no "Lisbon summit" in the archive."""
+    Engine(open_store(tmp_path / "index"), encoder, multilingual=multilingual).build(
+        [_write(tmp_path / "data", EVENTS)]
+    )
+    generation = open_store(tmp_path / "index").open_current(encoder.name, encoder.dimension)
+    answers_everything = dataclasses.replace(MULTILINGUAL_CALIBRATION, threshold=0.0)
+    searcher = Searcher(
+        generation, encoder, multilingual=multilingual, calibration=answers_everything
+    )
+    question = "What did the city council agree about the harbour bridge after the Lisbon summit?"
+    unknown = searcher.search(question, top=5)
+    assert unknown.answered
+    assert unknown.scope is None
+    assert {"bridge-2022", "bridge-2024"} <= {r.article_id for r in unknown.results}
+    known = searcher.search(question.replace("Lisbon summit", "Vienna talks"), top=5)
+    assert known.scope is not None
+    assert known.scope.label == "since 12 May 2023 (the Vienna talks)"
 
 
 MEETING = [

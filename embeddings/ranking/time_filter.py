@@ -40,6 +40,11 @@ PREFERENCE = 3.0  # most a newest/earliest passage gains on the fused score (doc
 PREFERENCE_POOL = 10  # the most relevant passages the preference orders
 NEAREST = 3  # dates offered when nothing in the period answers
 EVENT_POOL = 5  # passages an event phrase's day is read from (see event_days)
+# How sure the decline calibration must be that a passage reports an event before its day
+# bounds a question: a stricter bar than answering at all, so that a decline threshold refitted
+# to answer more paraphrases does not date "the London session" by a speech that mentions London.
+# The bar the lookup was tuned with (docs/time.md).
+EVENT_CONFIDENCE = 0.57
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,14 +168,15 @@ def search_within(
 def event_days(searcher: Searcher) -> EventDays:
     """The days of the passages an event phrase ("the Bali meeting") ranks first, best first:
     of the `EVENT_POOL` best (the best alone within a period the phrase dates), those the
-    calibration would answer the phrase with (`text.events` reads the event's day from them)."""
+    calibration gives at least `EVENT_CONFIDENCE` (`text.events` reads the event's day from
+    them)."""
 
     def lookup(phrase: str, within: TimeScope | None) -> list[dt.date]:
         ranking = scoped_ranking(searcher, phrase, within, events=False).ranking
         days = []
         for i in range(min(1 if within is not None else EVENT_POOL, len(ranking.rows))):
             found = searcher.answer(phrase, take(ranking, np.array([i]), ranking.fused), 1)
-            if found.answered and found.results[0].date:
+            if found.confidence >= EVENT_CONFIDENCE and found.results[0].date:
                 days.append(dt.date.fromisoformat(found.results[0].date[:10]))
         return days
 
