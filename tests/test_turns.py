@@ -4,6 +4,7 @@ answer turn is indexed with."""
 from __future__ import annotations
 
 from embeddings.ingest.articles import Article
+from embeddings.ranking.speaker_intent import asked_speaker, passage_speaker, speaker_match
 from embeddings.text.chunking import chunk_article
 from embeddings.text.turns import label_of, question_context, strip_label, turns
 
@@ -72,3 +73,26 @@ def test_an_answer_turn_is_one_passage_led_by_its_question_and_the_question_is_n
     # Its sentences are the answer's only: the question is context, never the marked sentence.
     assert answer.sentences[0][0] == len(question) + 1
     assert all(question not in answer.text[a:b] for a, b in answer.sentences)
+
+
+def test_a_reporters_closing_words_are_not_the_officials() -> None:
+    """A reporter's turn that asks nothing ("Q Thanks, Karine.") is no answer and stands as its
+    own passage: it is the reporter's, not that of the official who spoke last."""
+    briefing = (
+        "MS. JEAN-PIERRE: Good afternoon, everyone. We have a lot to cover today, so let me start.",
+        "Q Will the House pass the supplemental before the deadline next week?",
+        "MS. JEAN-PIERRE: We believe it will, and we have said so for weeks now to anyone asking.",
+        "Q Does the President plan to travel to the border this week or next week?",
+        "MS. JEAN-PIERRE: I do not have anything to share on his schedule at this time.",
+        "Q Thanks, Karine.",
+        "2:37 P.M. EDT",
+    )
+    title = "Press Briefing by Press Secretary Karine Jean-Pierre"
+    passages = chunk_article(Article("b", title, briefing), words, 256)
+    [closing] = [p for p in passages if "Thanks, Karine" in p.text]
+    assert closing.speaker is None  # its label says who speaks
+    asked = asked_speaker("What did Karine Jean-Pierre say about the supplemental?")
+    assert asked
+    assert speaker_match(asked, passage_speaker(closing.text, title, closing.speaker)) == 0.0
+    [answer] = [p for p in passages if "we have said so" in p.text]
+    assert speaker_match(asked, passage_speaker(answer.text, title, answer.speaker)) > 0.0

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from embeddings.ingest.articles import Article
 from embeddings.text.sentences import Span, sentence_spans
 from embeddings.text.speakers import named_speaker, speakers
-from embeddings.text.turns import label_of, question_context, turns
+from embeddings.text.turns import label_of, question_context, speaker_name, turns
 
 TokenCounter = Callable[[str], int]
 
@@ -67,8 +67,10 @@ def chunk_article(article: Article, count_tokens: TokenCounter, max_tokens: int)
                 continue
             seen.add(key)
             # A long paragraph split in two: the second half may lose the name the first had;
-            # so does the second piece of an answer turn, its label.
-            speaker = None if context and label_of(piece) else implicit
+            # so does the second piece of a turn, its label. A piece that opens with its
+            # speaker's label needs no other.
+            label = label_of(piece)
+            speaker = None if label and (context or speaker_name(label) == implicit) else implicit
             speaker = speaker or (named if named and named not in piece else None)
             spans = tuple((a + len(prefix), b + len(prefix)) for a, b in sentence_spans(piece))
             passages.append(Passage(article.id, len(passages), prefix + piece, spans, speaker))
@@ -82,8 +84,11 @@ def _units(paragraphs: list[str]) -> list[tuple[str | None, str, str | None]]:
         units = _merge_short(paragraphs)
         return [(None, u, implicit) for u, implicit in zip(units, speakers(units), strict=True)]
     # Outside the exchanges (opening remarks, the moderator), each paragraph keeps the
-    # speaker the whole transcript implies for it.
+    # speaker the whole transcript implies for it; within a labelled turn, the turn's speaker
+    # ("Q Thanks, Karine." is the reporter's, not the last official's named before it).
     implicit = dict(zip(paragraphs, speakers(paragraphs), strict=True))
+    for turn in found:
+        implicit.update(dict.fromkeys(paragraphs[turn.first : turn.last], turn.speaker))
     answered = {t.answers for t in found if t.answers is not None}
     out: list[tuple[str | None, str, str | None]] = []
     loose = paragraphs[: found[0].first]  # paragraphs outside any exchange, chunked as prose

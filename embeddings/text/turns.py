@@ -47,10 +47,14 @@ class Turn:
 
     @property
     def speaker(self) -> str:
-        """The label as a name: "MR. SULLIVAN" → "Mr. Sullivan", "Q" → "Q"."""
-        if self.label.isupper() and len(self.label) > 1:
-            return " ".join(w.capitalize() for w in self.label.split())
-        return self.label
+        return speaker_name(self.label)
+
+
+def speaker_name(label: str) -> str:
+    """A label as a name: "MR. SULLIVAN" → "Mr. Sullivan", "Q" → "Q"."""
+    if label.isupper() and len(label) > 1:
+        return " ".join(w.capitalize() for w in label.split())
+    return label
 
 
 def label_of(paragraph: str) -> str | None:
