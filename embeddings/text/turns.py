@@ -84,11 +84,14 @@ def turns(paragraphs: Sequence[str]) -> list[Turn]:
         label: [" ".join(paragraphs[a:b]) for a, b in spans if labels[a] == label]
         for label in speaking
     }
+    # Who talks most is who is asked; a host who also introduces, thanks and hands over asks
+    # in fewer than half their turns, but far more often, and far more briefly, than they do.
+    main = max(said, key=lambda label: sum(len(t.split()) for t in said[label]))
     askers = {
         label
         for label, texts in said.items()
         if label.casefold() in _ASKERS
-        or (label.casefold() not in _HOSTS and sum("?" in t for t in texts) > len(texts) / 2)
+        or (label.casefold() not in _HOSTS and _asks_like_a_host(texts, said[main]))
     }
     out: list[Turn] = []
     question: int | None = None
@@ -104,6 +107,20 @@ def turns(paragraphs: Sequence[str]) -> list[Turn]:
     if not any(t.answers is not None for t in out):
         return []
     return out
+
+
+def _asks_like_a_host(texts: Sequence[str], main: Sequence[str]) -> bool:
+    """Most turns ask; or at least a quarter do, each a quarter the length of the main
+    speaker's turns or less ("MR. HADLEY: … How do you frame the policy?")."""
+    asking = sum("?" in t for t in texts) / len(texts)
+    if asking > 1 / 2:
+        return True
+    words, main_words = _mean_words(texts), _mean_words(main)
+    return texts is not main and asking >= 1 / 4 and words <= main_words / 4
+
+
+def _mean_words(texts: Sequence[str]) -> float:
+    return sum(len(t.split()) for t in texts) / len(texts)
 
 
 def question_context(question: str, answer: str, limit: int = CONTEXT_WORDS) -> str:
