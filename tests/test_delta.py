@@ -116,6 +116,28 @@ def test_nothing_changed_writes_nothing(tmp_path: Path) -> None:
     assert generation(index) == before
 
 
+def test_an_index_cut_by_another_chunking_version_is_rebuilt_whole_reusing_its_vectors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An update in place reads only changed files; after a change to how passages are cut,
+    every article is cut again (and every unchanged text keeps its vector)."""
+    data = write_articles(tmp_path / "data", TOPICS)
+    index = tmp_path / "index"
+    build_index([data], open_store(index), TinyEncoder())
+    before = generation(index)
+    version = embeddings.index.indexer.CHUNKING_VERSION
+    monkeypatch.setattr(embeddings.index.indexer, "CHUNKING_VERSION", version + 1)
+    again = build_index([data], open_store(index), TinyEncoder())
+    assert generation(index) != before
+    assert (again.encoded, again.articles) == (0, 4)
+    assert again.reused > 0
+    engine = Engine(open_store(index), TinyEncoder())
+    assert engine._current().generation.manifest.chunking == version + 1
+    assert same(snapshot(index), fresh(tmp_path, data))
+    # Cut by this version now: the next update is in place again, and writes nothing.
+    assert build_index([data], open_store(index), TinyEncoder()).unchanged == 4
+
+
 def test_a_touched_file_with_the_same_articles_keeps_the_base(tmp_path: Path) -> None:
     data = write_articles(tmp_path / "data", TOPICS)
     index = tmp_path / "index"

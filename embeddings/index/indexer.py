@@ -34,7 +34,7 @@ from embeddings.index.rows import ArticleRow, PassageRow, SegmentRows
 from embeddings.index.updates import FileTable, Update, plan_update, read_files
 from embeddings.ingest.articles import Article, discover
 from embeddings.models.encoder import Encoder, MultilingualModel, Vectors
-from embeddings.text.chunking import Passage, chunk_article, model_input
+from embeddings.text.chunking import CHUNKING_VERSION, Passage, chunk_article, model_input
 
 _NOTHING_READY: Mapping[str, Vectors] = MappingProxyType({})
 
@@ -170,8 +170,12 @@ def _build(
         store.remove_orphans()  # left by a build that crashed
         previous = store.previous(encoder.name, encoder.dimension)
         try:
-            # Updates in place only where the store can share the current base.
-            shared = previous.shared_base() if previous is not None else None
+            # Updates in place only where the store can share the current base, and its
+            # passages were cut as this version cuts them: an update in place reads only the
+            # files that changed, so it would never re-cut the others. A whole build re-cuts
+            # everything and still reuses every vector whose text did not change.
+            same_cut = previous is not None and previous.manifest.chunking == CHUNKING_VERSION
+            shared = previous.shared_base() if previous is not None and same_cut else None
             update = plan(shared) if shared is not None else None
             if previous is not None and shared is not None and update is not None:
                 summary = BuildSummary(problems=update.problems)
@@ -341,6 +345,7 @@ def _commit(
         multilingual=multilingual.name if multilingual else None,
         multilingual_dimension=multilingual.dimension if multilingual else None,
         checksums={},  # filled in by the store from what it wrote
+        chunking=CHUNKING_VERSION,
     )
     return store.publish(
         manifest, base, delta, table, lambda: report(BuildProgress("switching", 0, 1))

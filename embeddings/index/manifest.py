@@ -42,6 +42,9 @@ class Manifest:
     stamped_ns: int = 0
     # The size of the multilingual vectors (None when the index has none).
     multilingual_dimension: int | None = None
+    # The passage cutting that wrote it (text.chunking.CHUNKING_VERSION; 0 before it was
+    # recorded): a generation cut another way is rebuilt whole, not updated in place.
+    chunking: int = 0
 
     @classmethod
     def from_dict(cls, data: object) -> Manifest:

@@ -26,6 +26,11 @@ from embeddings.text.turns import label_of, question_context, speaker_name, turn
 TokenCounter = Callable[[str], int]
 
 MIN_WORDS = 8  # below this a paragraph is too thin to retrieve on its own
+# Raise it with any change to how articles are cut into passages or who is said to speak them
+# (this module, `turns`, `speakers`): an index cut by another version is rebuilt whole on its
+# next update (vectors of unchanged texts reused), so the change reaches every article.
+# 1: the first recorded; labelled turns keep their own speaker, hosts' questions lead to answers.
+CHUNKING_VERSION = 1
 _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 
 
