@@ -96,3 +96,36 @@ def test_a_reporters_closing_words_are_not_the_officials() -> None:
     assert speaker_match(asked, passage_speaker(closing.text, title, closing.speaker)) == 0.0
     [answer] = [p for p in passages if "we have said so" in p.text]
     assert speaker_match(asked, passage_speaker(answer.text, title, answer.speaker)) > 0.0
+
+
+def test_a_host_who_mostly_introduces_and_thanks_still_asks() -> None:
+    """A host's questions are a minority of their turns (welcomes, thanks, handing over), but
+    they are questions: the guest's answer is indexed with them, and never they alone."""
+    answer = (
+        "MR. SULLIVAN: Our goal is not to hold back the Chinese economy. We want to manage the "
+        "competition responsibly, keep channels of communication open at every level, and work "
+        "with allies on the rules that matter to our security and to theirs. "
+    )
+    conversation = (
+        "MR. HADLEY: Welcome, everyone, and thank you for joining us this evening.",
+        "MR. SULLIVAN: Thank you, Steve. " + answer[len("MR. SULLIVAN: ") :] * 2,
+        "MR. HADLEY: How do you frame the goal of the policy toward China?",
+        answer,
+        "MR. HADLEY: Good. Let us turn to the audience now. Yes, ma'am, in the back.",
+        "MR. SULLIVAN: " + answer[len("MR. SULLIVAN: ") :] * 2,
+        "MR. HADLEY: And what about Taiwan, briefly?",
+        "MR. SULLIVAN: On Taiwan, we oppose unilateral changes to the status quo by either side.",
+        "MR. HADLEY: Thank you all for coming tonight.",
+    )
+    found = turns(conversation)
+    asking = [t for t in found if t.asks]
+    assert [t.first for t in asking] == [2, 6]
+    assert [t.answers for t in found if t.first == 3] == [found.index(asking[0])]
+    passages = chunk_article(Article("c", "Remarks and Q&A", conversation), words, 256)
+    assert not any(p.text.startswith("MR. HADLEY: How do you frame") for p in passages)
+    [led] = [p for p in passages if p.text.startswith("How do you frame the goal")]
+    assert "Our goal is not to hold back" in led.text
+    # The answer to the audience, after the host moved on, is led by no question of theirs.
+    assert [p.text.split("\n")[0] for p in passages if "Taiwan" in p.text] == [
+        "And what about Taiwan, briefly?"
+    ]

@@ -101,7 +101,11 @@ def turns(paragraphs: Sequence[str]) -> list[Turn]:
         answers = None
         if asks:
             question = len(out)
-        elif label.casefold() not in _HOSTS and label not in askers:
+        elif label in askers:
+            # The asker moved on ("Thanks, Karine.", "Let us turn to the audience."): what
+            # follows answers no earlier question of theirs.
+            question = None
+        elif label.casefold() not in _HOSTS:
             answers = question
         out.append(Turn(a, b, label, asks, answers))
     if not any(t.answers is not None for t in out):
