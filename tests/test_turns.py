@@ -76,26 +76,31 @@ def test_an_answer_turn_is_one_passage_led_by_its_question_and_the_question_is_n
 
 
 def test_a_reporters_closing_words_are_not_the_officials() -> None:
-    """A reporter's turn that asks nothing ("Q Thanks, Karine.") is no answer and stands as its
-    own passage: it is the reporter's, not that of the official who spoke last."""
+    """A reporter's turn that asks nothing is no answer and stands as its own passage: it is
+    the reporter's, not that of the official who spoke last. Crosstalk, short lines only, is
+    no passage at all."""
     briefing = (
         "MS. JEAN-PIERRE: Good afternoon, everyone. We have a lot to cover today, so let me start.",
         "Q Will the House pass the supplemental before the deadline next week?",
         "MS. JEAN-PIERRE: We believe it will, and we have said so for weeks now to anyone asking.",
         "Q Does the President plan to travel to the border this week or next week?",
         "MS. JEAN-PIERRE: I do not have anything to share on his schedule at this time.",
+        "Q Thanks, Karine. We will follow up with your office on the supplemental vote later.",
+        "MS. JEAN-PIERRE: Go ahead — sorry.",
         "Q Thanks, Karine.",
         "2:37 P.M. EDT",
     )
     title = "Press Briefing by Press Secretary Karine Jean-Pierre"
     passages = chunk_article(Article("b", title, briefing), words, 256)
     [closing] = [p for p in passages if "Thanks, Karine" in p.text]
+    assert closing.text == briefing[5]
     assert closing.speaker is None  # its label says who speaks
     asked = asked_speaker("What did Karine Jean-Pierre say about the supplemental?")
     assert asked
     assert speaker_match(asked, passage_speaker(closing.text, title, closing.speaker)) == 0.0
     [answer] = [p for p in passages if "we have said so" in p.text]
     assert speaker_match(asked, passage_speaker(answer.text, title, answer.speaker)) > 0.0
+    assert not any("2:37" in p.text or "Go ahead" in p.text for p in passages)
 
 
 def test_a_host_who_mostly_introduces_and_thanks_still_asks() -> None:

@@ -29,7 +29,8 @@ MIN_WORDS = 8  # below this a paragraph is too thin to retrieve on its own
 # Raise it with any change to how articles are cut into passages or who is said to speak them
 # (this module, `turns`, `speakers`): an index cut by another version is rebuilt whole on its
 # next update (vectors of unchanged texts reused), so the change reaches every article.
-# 1: the first recorded; labelled turns keep their own speaker, hosts' questions lead to answers.
+# 1: the first recorded; labelled turns keep their own speaker, hosts' questions lead to
+# answers, crosstalk in a transcript is no passage.
 CHUNKING_VERSION = 1
 _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 
@@ -116,8 +117,11 @@ def _units(paragraphs: list[str]) -> list[tuple[str | None, str, str | None]]:
 def _prose(
     paragraphs: list[str], implicit: dict[str, str | None]
 ) -> list[tuple[str | None, str, str | None]]:
-    """Short paragraphs merged forward; a unit takes the implicit speaker of its last part."""
-    units = _merge_short(paragraphs)
+    """Short paragraphs merged forward; a unit takes the implicit speaker of its last part.
+    A unit of nothing but short lines is crosstalk ("Q Thanks, Karine.", "MS. JEAN-PIERRE:
+    Go ahead, sorry —", a time stamp) and no passage: it says nothing a reader could ask about,
+    yet its names match every question about its speakers."""
+    units = [u for u in _merge_short(paragraphs) if max(map(_words, u.split("\n"))) >= MIN_WORDS]
     return [(None, unit, implicit.get(unit.rsplit("\n", 1)[-1])) for unit in units]
 
 
