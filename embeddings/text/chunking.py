@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from embeddings.ingest.articles import Article
 from embeddings.text.sentences import Span, sentence_spans
 from embeddings.text.speakers import named_speaker, speakers
-from embeddings.text.turns import label_of, question_context, speaker_name, turns
+from embeddings.text.turns import label_of, question_context, speaker_name, strip_label, turns
 
 TokenCounter = Callable[[str], int]
 
@@ -118,11 +118,18 @@ def _prose(
     paragraphs: list[str], implicit: dict[str, str | None]
 ) -> list[tuple[str | None, str, str | None]]:
     """Short paragraphs merged forward; a unit takes the implicit speaker of its last part.
-    A unit of nothing but short lines is crosstalk ("Q Thanks, Karine.", "MS. JEAN-PIERRE:
-    Go ahead, sorry —", a time stamp) and no passage: it says nothing a reader could ask about,
-    yet its names match every question about its speakers."""
-    units = [u for u in _merge_short(paragraphs) if max(map(_words, u.split("\n"))) >= MIN_WORDS]
+    A unit of nothing but short or broken-off lines is crosstalk ("Q Thanks, Karine.",
+    "MS. JEAN-PIERRE: Go ahead, Sel- — sorry.", "Q I have one more question on —", a time
+    stamp) and no passage: it says nothing a reader could ask about, yet its names match every
+    question about its speakers."""
+    units = [u for u in _merge_short(paragraphs) if any(map(_says_something, u.split("\n")))]
     return [(None, unit, implicit.get(unit.rsplit("\n", 1)[-1])) for unit in units]
+
+
+def _says_something(line: str) -> bool:
+    """A turn's line that is more than a few words and not cut off mid-sentence."""
+    said = strip_label(line).rstrip()
+    return len(_WORD.findall(said)) >= MIN_WORDS and not said.endswith(("—", "-", "–"))
 
 
 def _words(text: str) -> int:
