@@ -91,7 +91,7 @@ def turns(paragraphs: Sequence[str]) -> list[Turn]:
         label
         for label, texts in said.items()
         if label.casefold() in _ASKERS
-        or (label.casefold() not in _HOSTS and _asks_like_a_host(texts, said[main]))
+        or (label.casefold() not in _HOSTS and _is_asker(texts, said[main]))
     }
     out: list[Turn] = []
     question: int | None = None
@@ -113,9 +113,10 @@ def turns(paragraphs: Sequence[str]) -> list[Turn]:
     return out
 
 
-def _asks_like_a_host(texts: Sequence[str], main: Sequence[str]) -> bool:
-    """Most turns ask; or at least a quarter do, each a quarter the length of the main
-    speaker's turns or less ("MR. HADLEY: … How do you frame the policy?")."""
+def _is_asker(texts: Sequence[str], main: Sequence[str]) -> bool:
+    """Whether the speaker of `texts` asks: most of their turns do; or at least a quarter do,
+    each a quarter the length of the main speaker's turns or less, as a host's ("MR. HADLEY:
+    … How do you frame the policy?")."""
     asking = sum("?" in t for t in texts) / len(texts)
     if asking > 1 / 2:
         return True
