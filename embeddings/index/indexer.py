@@ -174,8 +174,11 @@ def _build(
             # passages were cut as this version cuts them: an update in place reads only the
             # files that changed, so it would never re-cut the others. A whole build re-cuts
             # everything and still reuses every vector whose text did not change.
-            same_cut = previous is not None and previous.manifest.chunking == CHUNKING_VERSION
-            shared = previous.shared_base() if previous is not None and same_cut else None
+            shared = (
+                previous.shared_base()
+                if previous is not None and previous.manifest.chunking == CHUNKING_VERSION
+                else None
+            )
             update = plan(shared) if shared is not None else None
             if previous is not None and shared is not None and update is not None:
                 summary = BuildSummary(problems=update.problems)
